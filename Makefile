@@ -1,0 +1,125 @@
+# wgxdp build. Out-of-tree into $(BUILD); quiet unless V=1.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+BUILD   ?= build
+SHARED  ?= ../shared
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= gcc
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+PKGS     := libsodium libcrypto libbpf libxdp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
+	    -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude -Iuser \
+	      $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lsodium -lb2 -lcrypto -lelf -lz -lpthread $(EXTRA_LDLIBS)
+
+USER_SRCS  := $(wildcard user/*.c)
+LIB_SRCS   := $(filter-out user/main.c,$(USER_SRCS))
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+BENCH_SRCS := $(wildcard tools/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
+HEADERS    := $(wildcard include/*.h user/*.h tests/unit/*.h)
+
+WGXDP := $(BUILD)/wgxdp
+UNIT  := $(BUILD)/tests/unit/unit
+
+DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
+	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
+	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
+	wireguard-tools iperf3 procps psmisc kmod
+
+.PHONY: all deps test test-unit test-netns lint asan clean install vmlinux \
+	bench vectors demo
+
+all: $(WGXDP) $(UNIT) $(BENCH_BINS)
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libwgx.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(WGXDP): $(BUILD)/user/main.o $(BUILD)/libwgx.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(UNIT_OBJS) $(BUILD)/libwgx.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: tools/bench/%.c $(BUILD)/libwgx.a $(HEADERS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwgx.a $(LDLIBS)
+
+# Test vectors from shared/ flattened to "path=value" lines for the C tests.
+VECTOR_JSON := $(wildcard $(SHARED)/vectors/*.json)
+VECTOR_TXT  := $(VECTOR_JSON:$(SHARED)/vectors/%.json=$(BUILD)/vectors/%.txt)
+vectors: $(VECTOR_TXT)
+$(BUILD)/vectors/%.txt: $(SHARED)/vectors/%.json
+	@mkdir -p $(@D)
+	$(Q)jq -r 'paths(scalars) as $$p | "\($$p | map(tostring) | join("."))=\(getpath($$p))"' $< > $@
+
+# Install what building and testing need; a no-op when everything is present.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS   installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing \
+			>/dev/null || { echo "deps: apt-get install failed" >&2; exit 1; }; \
+	fi
+
+test-unit: $(UNIT) vectors
+	$(Q)WGX_VECTORS=$(BUILD)/vectors $(UNIT)
+
+test-netns: $(WGXDP)
+	$(Q)tests/netns/run $(WGXDP)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all vectors
+	$(Q)tests/run-all $(BUILD)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		test-unit
+
+FORMAT_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tools/bench/*.c)
+lint:
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
+	$(call msg,CPPCHK,user)
+	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --std=c11 -D__linux__ -Iinclude -Iuser \
+		--suppress=missingIncludeSystem user tests/unit tools/bench
+
+vmlinux:
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+install: $(WGXDP)
+	install -D -m 0755 $(WGXDP) $(DESTDIR)$(PREFIX)/sbin/wgxdp
+
+clean:
+	rm -rf build build-asan
