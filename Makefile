@@ -34,6 +34,8 @@ UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
+NETNS_SRCS := $(wildcard tests/netns/*.c)
+NETNS_BINS := $(NETNS_SRCS:tests/netns/%.c=$(BUILD)/tests/netns/%)
 HEADERS    := $(wildcard include/*.h user/*.h tests/unit/*.h)
 
 WGXDP := $(BUILD)/wgxdp
@@ -47,7 +49,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 .PHONY: all deps test test-unit test-netns lint asan clean install vmlinux \
 	bench vectors demo
 
-all: $(WGXDP) $(UNIT) $(BENCH_BINS)
+all: $(WGXDP) $(UNIT) $(BENCH_BINS) $(NETNS_BINS)
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$<)
@@ -67,6 +69,12 @@ $(UNIT): $(UNIT_OBJS) $(BUILD)/libwgx.a
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/%: tools/bench/%.c $(BUILD)/libwgx.a $(HEADERS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwgx.a $(LDLIBS)
+
+# Helper programs the netns shell tests run inside their namespaces.
+$(BUILD)/tests/netns/%: tests/netns/%.c $(BUILD)/libwgx.a $(HEADERS)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwgx.a $(LDLIBS)
@@ -106,14 +114,14 @@ asan:
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		test-unit
 
-FORMAT_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tools/bench/*.c)
+FORMAT_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tests/netns/*.c tools/bench/*.c)
 lint:
 	$(call msg,FORMAT,check)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
 	$(call msg,CPPCHK,user)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -D__linux__ -Iinclude -Iuser \
-		--suppress=missingIncludeSystem user tests/unit tools/bench
+		--suppress=missingIncludeSystem user tests/unit $(wildcard tests/netns) tools/bench
 
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
