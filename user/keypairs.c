@@ -23,13 +23,20 @@ void wgx_keypairs_init(struct wgx_keypairs *kps,
 	kps->current = NULL;
 	kps->previous = NULL;
 	kps->next = NULL;
+	kps->spare = NULL;
 	kps->indices = indices;
 }
 
-struct wgx_keypair *wgx_keypairs_alloc(void)
+struct wgx_keypair *wgx_keypairs_alloc(struct wgx_keypairs *kps)
 {
-	struct wgx_keypair *kp = sodium_malloc(sizeof(*kp));
+	struct wgx_keypair *kp = kps->spare;
 
+	if (kp) {
+		/* Zeroed when it was released. */
+		kps->spare = NULL;
+		return kp;
+	}
+	kp = sodium_malloc(sizeof(*kp));
 	if (kp)
 		sodium_memzero(kp, sizeof(*kp));
 	return kp;
@@ -43,7 +50,10 @@ void wgx_keypairs_free(struct wgx_keypairs *kps, struct wgx_keypair *kp)
 		wgx_index_remove(kps->indices, kp->local_index);
 	/* sodium_free wipes too; zero first so the intent does not hinge on it. */
 	sodium_memzero(kp, sizeof(*kp));
-	sodium_free(kp);
+	if (!kps->spare)
+		kps->spare = kp;
+	else
+		sodium_free(kp);
 }
 
 void wgx_keypairs_install(struct wgx_keypairs *kps, struct wgx_keypair *kp)
@@ -119,4 +129,7 @@ void wgx_keypairs_clear(struct wgx_keypairs *kps)
 	kps->current = NULL;
 	kps->previous = NULL;
 	kps->next = NULL;
+	if (kps->spare)
+		sodium_free(kps->spare);
+	kps->spare = NULL;
 }

@@ -11,12 +11,16 @@
  *   promoted to current when the first data packet under it arrives
  *   (wgx_keypairs_confirm), because only then do we know the initiator
  *   holds it too.
- * - Freeing a keypair removes its receiver index from the device's index
- *   table, zeroes it and sodium_free()s it.
+ * - Releasing a keypair removes its receiver index from the device's index
+ *   table and zeroes it. The set keeps one zeroed allocation as a spare for
+ *   its next keypair (sodium_malloc costs a handful of syscalls and page
+ *   faults, about a tenth of a responder handshake); others are
+ *   sodium_free()d.
  *
  * Single writer: only the agent calls these. The datapath integration will
- * add atomic publication of the three pointers and deferred freeing once
- * every worker has moved past a retired keypair.
+ * add atomic publication of the three pointers and deferred release once
+ * every worker has moved past a retired keypair (the spare included: it
+ * must not be reused while a worker may still read it).
  */
 #ifndef WGX_KEYPAIRS_H
 #define WGX_KEYPAIRS_H
@@ -31,6 +35,8 @@ struct wgx_keypairs {
 	struct wgx_keypair *current;
 	struct wgx_keypair *previous;
 	struct wgx_keypair *next;
+	/* A zeroed allocation kept for the next keypair, or NULL. */
+	struct wgx_keypair *spare;
 	/* The device's index table, where each keypair's local index lives. */
 	struct wgx_index_table *indices;
 };
@@ -38,9 +44,12 @@ struct wgx_keypairs {
 void wgx_keypairs_init(struct wgx_keypairs *kps,
 		       struct wgx_index_table *indices);
 
-/* A zeroed keypair in sodium_malloc'd memory, or NULL. */
-struct wgx_keypair *wgx_keypairs_alloc(void);
-/* Remove kp's index from the table, wipe and free it. NULL is a no-op. */
+/* A zeroed keypair in sodium_malloc'd memory (the spare if any), or NULL. */
+struct wgx_keypair *wgx_keypairs_alloc(struct wgx_keypairs *kps);
+/*
+ * Remove kp's index from the table and zero it; keep it as the spare or
+ * sodium_free() it. NULL is a no-op.
+ */
 void wgx_keypairs_free(struct wgx_keypairs *kps, struct wgx_keypair *kp);
 
 /* Take ownership of a fresh keypair, placed by kp->initiator (see above). */
@@ -63,7 +72,10 @@ struct wgx_keypair *wgx_keypairs_send_keypair(const struct wgx_keypairs *kps,
 					      uint64_t now_ns);
 /* Free every keypair of the set that is no longer usable; returns count. */
 unsigned int wgx_keypairs_expire(struct wgx_keypairs *kps, uint64_t now_ns);
-/* Free all three (peer removed, key changed, 3 x REJECT_AFTER_TIME idle). */
+/*
+ * Free all three and the spare (peer removed, key changed, 3 x
+ * REJECT_AFTER_TIME without a new session).
+ */
 void wgx_keypairs_clear(struct wgx_keypairs *kps);
 
 #endif

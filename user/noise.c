@@ -538,7 +538,7 @@ int wgx_noise_begin_session(struct wgx_handshake *hs, uint64_t now_ns,
 	     hs->state != WGX_HANDSHAKE_CONSUMED_RESPONSE) ||
 	    !hs->local_index)
 		return -EPROTO;
-	kp = wgx_keypairs_alloc();
+	kp = wgx_keypairs_alloc(kps);
 	if (!kp)
 		return -ENOMEM;
 	kp->initiator = hs->state == WGX_HANDSHAKE_CONSUMED_RESPONSE;

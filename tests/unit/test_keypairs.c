@@ -18,7 +18,7 @@
 static struct wgx_keypair *mk(struct wgx_keypairs *kps, bool initiator,
 			      uint64_t birth_ns)
 {
-	struct wgx_keypair *kp = wgx_keypairs_alloc();
+	struct wgx_keypair *kp = wgx_keypairs_alloc(kps);
 
 	CHECK(kp != NULL);
 	if (!kp)
@@ -248,6 +248,35 @@ static void test_keypairs_clear(void)
 	wgx_index_free(t);
 }
 
+/* A released keypair is zeroed at once and reused for the next one. */
+static void test_keypairs_spare(void)
+{
+	struct wgx_index_table *t = wgx_index_new();
+	struct wgx_keypairs kps;
+	struct wgx_keypair *r1, *r2, *again;
+
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	wgx_keypairs_init(&kps, t);
+	r1 = mk(&kps, false, T0);
+	r2 = mk(&kps, false, T0);
+	if (!r1 || !r2)
+		goto out;
+	wgx_keypairs_install(&kps, r1);
+	wgx_keypairs_install(&kps, r2);
+	CHECK(kps.spare == r1);
+	CHECK(wgx_crypto_is_zero(r1, sizeof(*r1)));
+	again = wgx_keypairs_alloc(&kps);
+	CHECK(again == r1 && kps.spare == NULL);
+	wgx_keypairs_free(&kps, again);
+	CHECK(kps.spare == again);
+out:
+	wgx_keypairs_clear(&kps);
+	CHECK(kps.spare == NULL);
+	wgx_index_free(t);
+}
+
 /* Two real devices, each knowing the other. */
 struct side {
 	struct wgx_noise_static *st;
@@ -377,6 +406,8 @@ static const struct wgx_test keypairs_tests[] = {
 	{ "keypairs: expiry at REJECT_AFTER_MESSAGES",
 	  test_keypairs_expiry_counter },
 	{ "keypairs: clear wipes all three", test_keypairs_clear },
+	{ "keypairs: released keypairs are zeroed and reused",
+	  test_keypairs_spare },
 	{ "keypairs: real handshakes both ways rotate the set",
 	  test_keypairs_real_rotation },
 };
