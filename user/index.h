@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The receiver-index table: the random 32-bit indices this device hands to
+ * peers (sender_index of our handshake messages), mapped to what they name
+ * now: a handshake in progress or, once the session began, the keypair that
+ * inherited the index. Data messages and handshake responses carry one of
+ * these indices; this table is how they find their state without trying
+ * keys.
+ *
+ * Indices are uniformly random, unique within one table, and never 0 (0
+ * marks an empty slot and is a miss on lookup). Open addressing with
+ * linear probing and backward-shift deletion; the table doubles at half
+ * load. One table per device, no global state.
+ *
+ * Single writer (the agent). The datapath integration will publish a
+ * read-only view with an atomic pointer swap; until then callers serialise.
+ */
+#ifndef WGX_INDEX_H
+#define WGX_INDEX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum wgx_index_type {
+	WGX_INDEX_HANDSHAKE = 1 << 0,
+	WGX_INDEX_KEYPAIR = 1 << 1,
+};
+
+struct wgx_index_entry {
+	uint32_t index;
+	/* One enum wgx_index_type bit. */
+	uint32_t type;
+	/* struct wgx_handshake * or struct wgx_keypair *, by type. */
+	void *ptr;
+	/* The peer both belong to; opaque here. */
+	void *owner;
+};
+
+struct wgx_index_table;
+
+struct wgx_index_table *wgx_index_new(void);
+void wgx_index_free(struct wgx_index_table *t);
+
+/* Map a fresh random index to ptr; *index receives it. 0 or -ENOMEM. */
+int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
+		     void *ptr, void *owner, uint32_t *index);
+/*
+ * Map a chosen index (tests reproducing fixed vectors). -EINVAL for 0,
+ * -EEXIST when taken, -ENOMEM.
+ */
+int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
+			enum wgx_index_type type, void *ptr, void *owner);
+/*
+ * Point an existing index at something else, keeping index and owner: the
+ * handshake hands its index to the keypair it produced. 0 or -ENOENT.
+ */
+int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
+		      enum wgx_index_type type, void *ptr);
+/* 0 or -ENOENT. */
+int wgx_index_remove(struct wgx_index_table *t, uint32_t index);
+/*
+ * Find index among entries whose type is in type_mask; copies the entry to
+ * *out (may be NULL) and returns true on a hit.
+ */
+bool wgx_index_lookup(const struct wgx_index_table *t, uint32_t index,
+		      uint32_t type_mask, struct wgx_index_entry *out);
+uint32_t wgx_index_count(const struct wgx_index_table *t);
+
+#endif
