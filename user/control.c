@@ -460,7 +460,8 @@ static bool valid_request(const char *req)
 static int client_connect(const char *path, int64_t deadline,
 			  struct wgx_control_response *resp)
 {
-	int64_t left = deadline - now_ms();
+	/* At least 1 ms: a zero timeval would mean "wait forever". */
+	int64_t left = deadline - now_ms() > 0 ? deadline - now_ms() : 1;
 	struct timeval tv = { .tv_sec = left / 1000,
 			      .tv_usec = (left % 1000) * 1000 };
 	struct sockaddr_un addr;

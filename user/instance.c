@@ -211,6 +211,24 @@ static void dir_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
+/* A DIR stream over dfd's directory from the start, leaving dfd usable. */
+static DIR *dir_stream(int dfd)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+	if (!d) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		errno = err;
+		return NULL;
+	}
+	rewinddir(d); /* the dup shares dfd's offset */
+	return d;
+}
+
 /* ---- pidfiles ---- */
 
 static struct flock whole_file(short type)
@@ -308,7 +326,7 @@ static void report_stale(const char *tun, const struct wgx_instance_info *old)
 static int check_iface_free(int dfd, const char *tun, const char *iface,
 			    const struct wgx_netns *ns)
 {
-	DIR *d = fdopendir(dup(dfd));
+	DIR *d = dir_stream(dfd);
 	struct dirent *e;
 	int ret = 0;
 
@@ -452,6 +470,13 @@ int wgx_instance_update_pid(struct wgx_instance *inst)
 		return -EBADF;
 	inst->info.pid = getpid();
 	return write_record(inst->pid_fd, &inst->info);
+}
+
+void wgx_instance_disown(struct wgx_instance *inst)
+{
+	if (inst->pid_fd >= 0)
+		close(inst->pid_fd);
+	inst->pid_fd = -1;
 }
 
 void wgx_instance_release(struct wgx_instance *inst)
@@ -631,7 +656,7 @@ int wgx_instance_reap(void)
 	dfd = dir_lock();
 	if (dfd < 0)
 		return dfd;
-	d = fdopendir(dup(dfd));
+	d = dir_stream(dfd);
 	if (!d) {
 		ret = -errno;
 		dir_unlock(dfd);

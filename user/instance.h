@@ -99,12 +99,19 @@ int wgx_instance_pid_path(const char *tun, char *buf, size_t len);
  * write the record, reclaiming a stale pidfile and socket with a warning.
  * -EEXIST when TUN is live (in any namespace), -EBUSY when a live instance
  * in this namespace already runs on IFACE; the reason is logged. The lock
- * is shared across fork(): claim before daemonizing for an early error,
- * then call wgx_instance_update_pid() in the daemon.
+ * is shared across fork(): claim in the CLI before daemonizing, so errors
+ * and the stale-reclaim warning reach the terminal, then call
+ * wgx_instance_update_pid() in the daemon and wgx_instance_disown() in the
+ * parent.
  */
 int wgx_instance_claim(struct wgx_instance *inst, const char *tun,
 		       const char *iface);
 int wgx_instance_update_pid(struct wgx_instance *inst);
+/*
+ * Drop this process's hold without touching the files: the CLI parent
+ * after the daemon it forked took over (the daemon's copy keeps the lock).
+ */
+void wgx_instance_disown(struct wgx_instance *inst);
 /*
  * Remove <TUN>.sock and <TUN>.pid and drop the lock. Close the control
  * server first. Safe on an unclaimed (zeroed, pid_fd -1) instance.

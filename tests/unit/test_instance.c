@@ -550,6 +550,47 @@ static void test_instance_real_netns(void)
 	teardown();
 }
 
+/* Claim in the parent, hand over to a forked "daemon", disown. */
+static void test_instance_handover(void)
+{
+	struct wgx_instance inst;
+	int fds[2], status = -1;
+	pid_t child, pid = 0;
+	char c = 0;
+
+	CHECK(setup());
+	CHECK(wgx_instance_claim(&inst, "wg0", "eth0") == 0);
+	CHECK(pipe2(fds, O_CLOEXEC) == 0);
+	child = fork();
+	if (child == 0) {
+		close(fds[1]);
+		if (wgx_instance_update_pid(&inst))
+			_exit(1);
+		/* Hold the lock until the parent says go, then crash. */
+		_exit(read(fds[0], &c, 1) == 1 ? 0 : 2);
+	}
+	close(fds[0]);
+	CHECK(child > 0);
+	wgx_instance_disown(&inst);
+	CHECK(inst.pid_fd == -1);
+	wgx_instance_disown(&inst); /* twice is harmless */
+	/* The files stayed and the child now owns them. */
+	for (int i = 0; i < 100 && pid != child; i++) {
+		wgx_instance_state("wg0", &pid);
+		usleep(10000);
+	}
+	CHECK(pid == child);
+	CHECK(wgx_instance_state("wg0", NULL) == WGX_INSTANCE_LIVE);
+	CHECK(wgx_instance_claim(&inst, "wg0", "eth0") == -EEXIST);
+	CHECK(write(fds[1], "g", 1) == 1);
+	close(fds[1]);
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	CHECK(wgx_instance_state("wg0", NULL) == WGX_INSTANCE_STALE);
+	CHECK(wgx_instance_update_pid(&inst) == -EBADF);
+	teardown();
+}
+
 static void test_instance_wait_exit(void)
 {
 	struct daemon_opts o = { .tun = "wg0", .iface = "eth0" };
@@ -586,6 +627,8 @@ static const struct wgx_test instance_tests[] = {
 	  test_instance_discovery },
 	{ "instance: same IFACE in a real second netns",
 	  test_instance_real_netns },
+	{ "instance: claim in the parent, hand over to the daemon",
+	  test_instance_handover },
 	{ "instance: wait for exit", test_instance_wait_exit },
 };
 WGX_SUITE(instance_tests)
