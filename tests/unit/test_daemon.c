@@ -72,19 +72,23 @@ static int start_hang(void *ctx, struct wgx_daemon_notify *n)
 	return 0;
 }
 
-/* What a daemon sees: its own session, stdio on /dev/null, syslog. */
+/*
+ * What a daemon sees: a new session it does not lead (so it can never
+ * regain a terminal), stdio on /dev/null, cwd /, syslog. ctx holds the
+ * spawner's session id.
+ */
 static int start_inspect(void *ctx, struct wgx_daemon_notify *n)
 {
 	char target[64] = "";
 	ssize_t len = readlink("/proc/self/fd/1", target, sizeof(target) - 1);
+	pid_t parent_sid = *(const pid_t *)ctx;
 	char cwd[8] = "";
 
-	(void)ctx;
 	if (len > 0)
 		target[len] = '\0';
 	if (!getcwd(cwd, sizeof(cwd)))
 		cwd[0] = '\0';
-	if (n->foreground || getsid(0) == getpid() || getsid(0) == getppid() ||
+	if (n->foreground || getsid(0) == getpid() || getsid(0) == parent_sid ||
 	    strcmp(target, "/dev/null") || strcmp(cwd, "/") ||
 	    !wgx_log_is_syslog()) {
 		wgx_daemon_fail(n, -EINVAL, "not detached");
@@ -118,14 +122,14 @@ static bool gone_or_zombie(pid_t pid)
 static void test_daemon_ready(void)
 {
 	char msg[WGX_DAEMON_MSG_MAX];
-	pid_t pid = 0;
+	pid_t pid = 0, sid = getsid(0);
 
 	wgx_log_set_sink(quiet_sink, NULL);
 	CHECK(wgx_daemon_spawn(start_ready, NULL, 5000, msg, sizeof(msg),
 			       &pid) == 0);
 	CHECK(pid > 0 && pid != getpid());
 	CHECK(!strcmp(msg, "ready"));
-	CHECK(wgx_daemon_spawn(start_inspect, NULL, 5000, msg, sizeof(msg),
+	CHECK(wgx_daemon_spawn(start_inspect, &sid, 5000, msg, sizeof(msg),
 			       NULL) == 0);
 	CHECK(!strcmp(msg, "ready"));
 	/* Our own logging target is untouched by the child's switch. */
@@ -196,13 +200,15 @@ static void test_daemon_timeout(void)
 
 static void test_daemon_run(void)
 {
+	pid_t sid = getsid(0);
+
 	wgx_log_set_sink(quiet_sink, NULL);
 	/* Foreground: same start function, run here, result returned. */
 	CHECK(wgx_daemon_run(true, start_ready, NULL) == 0);
 	CHECK(wgx_daemon_run(true, start_return_logged, NULL) == -EACCES);
 	CHECK(wgx_daemon_run(true, start_fail, NULL) == -EADDRINUSE);
 	/* ...and told it is not detached. */
-	CHECK(wgx_daemon_run(true, start_inspect, NULL) == -EINVAL);
+	CHECK(wgx_daemon_run(true, start_inspect, &sid) == -EINVAL);
 	/* Daemon: failure is logged as "Couldn't start daemon: ...". */
 	wgx_log_clear_last_error();
 	CHECK(wgx_daemon_run(false, start_fail, NULL) == -EADDRINUSE);
