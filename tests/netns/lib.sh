@@ -496,6 +496,28 @@ stop_wgxdp() {
 	return 0
 }
 
+# wgxdp_show NS [TUN]: "wgxdp show [TUN] --json" run in NS.
+wgxdp_show() {
+	timeout 10 ip netns exec "$1" "$WGXDP" show ${2:+"$2"} --json \
+		</dev/null {WGX_OUT}>&-
+}
+
+# wgxdp_counter NS TUN NAME: one of TUN's XDP counters ("0" when absent).
+# Accepts one object, several, or an array of them.
+wgxdp_counter() {
+	wgxdp_show "$1" "$2" | jq -s -r --arg t "$2" --arg n "$3" \
+		'[.[] | if type == "array" then .[] else . end |
+		  select(.interface == $t)][0].counters[$n] // 0'
+}
+
+# wgxdp_peer NS TUN FIELD: FIELD of TUN's first peer (e.g.
+# latest_handshake, rx_bytes, endpoint).
+wgxdp_peer() {
+	wgxdp_show "$1" "$2" | jq -s -r --arg t "$2" --arg f "$3" \
+		'[.[] | if type == "array" then .[] else . end |
+		  select(.interface == $t)][0].peers[0][$f]'
+}
+
 # ----------------------------------------------------------------- tunnels
 
 # tunnel_pair KIND_A KIND_B [4|6]: over netns_pair, a tunnel between
