@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Two back ends for the transport AEAD. The OpenSSL one keeps one
+ * EVP_CIPHER_CTX per direction, bound to ChaCha20-Poly1305 once at
+ * creation; each packet then only loads key and nonce, which resets the
+ * Poly1305 state, so nothing is allocated or looked up per packet.
+ * libsodium is stateless and needs no context at all.
+ */
+#include "aead.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct wgx_aead {
+	enum wgx_aead_backend backend;
+	EVP_CIPHER_CTX *enc;
+	EVP_CIPHER_CTX *dec;
+};
+
+static const char *const names[] = {
+	[WGX_AEAD_OPENSSL] = "openssl",
+	[WGX_AEAD_SODIUM] = "sodium",
+};
+
+/* RFC 8439 nonce as WireGuard builds it: 32 zero bits, then le64. */
+static void counter_nonce(uint8_t nonce[12], uint64_t counter)
+{
+	memset(nonce, 0, 4);
+	for (int i = 0; i < 8; i++)
+		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
+}
+
+static EVP_CIPHER_CTX *ossl_ctx(int enc)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+
+	if (c && !EVP_CipherInit_ex2(c, EVP_chacha20_poly1305(), NULL, NULL,
+				     enc, NULL)) {
+		EVP_CIPHER_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+struct wgx_aead *wgx_aead_new(enum wgx_aead_backend backend)
+{
+	struct wgx_aead *a;
+
+	if (backend != WGX_AEAD_OPENSSL && backend != WGX_AEAD_SODIUM)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->backend = backend;
+	if (backend == WGX_AEAD_OPENSSL) {
+		a->enc = ossl_ctx(1);
+		a->dec = ossl_ctx(0);
+		if (!a->enc || !a->dec) {
+			wgx_aead_free(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+void wgx_aead_free(struct wgx_aead *aead)
+{
+	if (!aead)
+		return;
+	/* EVP_CIPHER_CTX_free() cleanses the key schedule it held. */
+	EVP_CIPHER_CTX_free(aead->enc);
+	EVP_CIPHER_CTX_free(aead->dec);
+	free(aead);
+}
+
+const char *wgx_aead_backend_name(enum wgx_aead_backend backend)
+{
+	if (backend != WGX_AEAD_OPENSSL && backend != WGX_AEAD_SODIUM)
+		return "unknown";
+	return names[backend];
+}
+
+const char *wgx_aead_name(const struct wgx_aead *aead)
+{
+	return wgx_aead_backend_name(aead->backend);
+}
+
+int wgx_aead_backend_parse(const char *name, enum wgx_aead_backend *out)
+{
+	if (!name)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*out = (enum wgx_aead_backend)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int ossl_seal(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
+		     int len, const uint8_t *ad, int ad_len,
+		     const uint8_t nonce[12], const uint8_t key[32])
+{
+	int n;
+
+	if (!EVP_EncryptInit_ex2(c, NULL, key, nonce, NULL))
+		return -EIO;
+	if (ad_len && !EVP_EncryptUpdate(c, NULL, &n, ad, ad_len))
+		return -EIO;
+	if (len && (!EVP_EncryptUpdate(c, dst, &n, src, len) || n != len))
+		return -EIO;
+	/* A stream cipher: Final emits no bytes, it only finishes the MAC. */
+	if (!EVP_EncryptFinal_ex(c, dst + len, &n) ||
+	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, WGX_TAG_LEN,
+				 dst + len))
+		return -EIO;
+	return 0;
+}
+
+static bool ossl_open(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
+		      int clen, const uint8_t *ad, int ad_len,
+		      const uint8_t nonce[12], const uint8_t key[32])
+{
+	int n;
+
+	if (!EVP_DecryptInit_ex2(c, NULL, key, nonce, NULL))
+		return false;
+	/* Set the expected tag first: in place, decrypting never reaches it. */
+	if (!EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, WGX_TAG_LEN,
+				 (void *)(src + clen)))
+		return false;
+	if (ad_len && !EVP_DecryptUpdate(c, NULL, &n, ad, ad_len))
+		return false;
+	if (clen && (!EVP_DecryptUpdate(c, dst, &n, src, clen) || n != clen))
+		return false;
+	return EVP_DecryptFinal_ex(c, dst + clen, &n) > 0;
+}
+
+int wgx_aead_seal_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
+		     size_t len, const uint8_t *ad, size_t ad_len,
+		     uint64_t counter, const uint8_t key[32])
+{
+	uint8_t nonce[12];
+
+	if (len > INT_MAX - WGX_TAG_LEN || ad_len > INT_MAX)
+		return -EMSGSIZE;
+	counter_nonce(nonce, counter);
+	if (aead->backend == WGX_AEAD_OPENSSL)
+		return ossl_seal(aead->enc, dst, src, (int)len, ad, (int)ad_len,
+				 nonce, key);
+	crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, len, ad,
+						  ad_len, NULL, nonce, key);
+	return 0;
+}
+
+bool wgx_aead_open_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
+		      size_t len, const uint8_t *ad, size_t ad_len,
+		      uint64_t counter, const uint8_t key[32])
+{
+	uint8_t nonce[12];
+	size_t clen;
+	bool ok;
+
+	if (len < WGX_TAG_LEN || len > INT_MAX || ad_len > INT_MAX)
+		return false;
+	clen = len - WGX_TAG_LEN;
+	counter_nonce(nonce, counter);
+	if (aead->backend == WGX_AEAD_OPENSSL)
+		ok = ossl_open(aead->dec, dst, src, (int)clen, ad, (int)ad_len,
+			       nonce, key);
+	else
+		ok = crypto_aead_chacha20poly1305_ietf_decrypt(
+			     dst, NULL, NULL, src, len, ad, ad_len, nonce,
+			     key) == 0;
+	/* OpenSSL decrypts before it checks: never leave forged plaintext. */
+	if (!ok)
+		wgx_crypto_wipe(dst, clen);
+	return ok;
+}
+
+int wgx_aead_seal(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
+		  size_t len, uint64_t counter, const uint8_t key[32])
+{
+	return wgx_aead_seal_ad(aead, dst, src, len, NULL, 0, counter, key);
+}
+
+bool wgx_aead_open(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
+		   size_t len, uint64_t counter, const uint8_t key[32])
+{
+	return wgx_aead_open_ad(aead, dst, src, len, NULL, 0, counter, key);
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AllowedIPs: the cryptokey routing table of protocol.md ("Sessions, timers
+ * and the data path"). One table maps IPv4 and IPv6 prefixes to peers; a
+ * lookup returns the peer of the longest prefix holding an address. Outbound,
+ * that chooses the peer for a destination; inbound, the decrypted packet's
+ * source must map back to the peer it came from.
+ *
+ * Each family is a path-compressed binary trie: a node stores a prefix
+ * (address + cidr) and, when it is one of the table's entries, its peer.
+ * Nodes without a peer only join two subtries. Peers are opaque pointers the
+ * table never dereferences; it keeps, per peer, the list of its prefixes in
+ * the order they were inserted (a prefix that moves joins the end of its new
+ * peer's list), which is the order walk() reports.
+ *
+ * Addresses are in network byte order: 4 bytes for AF_INET, 16 for AF_INET6.
+ *
+ * Concurrency: every function except lookup() is a writer or needs the
+ * table stable; writers must be serialised by the caller, and walk() and
+ * count() must not run during a write. lookup() takes no lock and never
+ * allocates. Nodes are never changed once reachable except for their peer
+ * pointer, and every link is published with a release store of a fully
+ * initialised node, so lookups can later run concurrently with one writer;
+ * what is missing for that is deferring the frees in remove() and
+ * remove_by_peer() until all readers have moved on (an epoch scheme).
+ * Until then, do not look up while a writer runs.
+ */
+#ifndef WGX_ALLOWEDIPS_H
+#define WGX_ALLOWEDIPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct wgx_aip_node;
+struct wgx_aip_owner;
+
+/* One table; treat the fields as private. */
+struct wgx_allowedips {
+	struct wgx_aip_node *root4;
+	struct wgx_aip_node *root6;
+	/* Open-addressed hash of peer -> its prefix list; size is a power of 2. */
+	struct wgx_aip_owner *owners;
+	size_t owners_size;
+	size_t owners_used;
+	size_t count; /* prefixes held (nodes with a peer) */
+	size_t bytes; /* heap bytes requested for nodes and the peer hash */
+};
+
+void wgx_allowedips_init(struct wgx_allowedips *t);
+/* Frees every node; the table is empty (and reusable) afterwards. */
+void wgx_allowedips_free(struct wgx_allowedips *t);
+
+/*
+ * Maps family/addr/cidr to peer. Host bits beyond cidr are ignored. An
+ * existing identical prefix moves to peer, as WireGuard does. 0, -EINVAL
+ * (cidr beyond 32/128, NULL addr or peer), -EAFNOSUPPORT or -ENOMEM (the
+ * table is then unchanged).
+ */
+int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
+			  const void *addr, uint8_t cidr, void *peer);
+
+/*
+ * Removes one prefix if peer owns it: 0, -ENOENT (absent or owned by
+ * another peer), -EINVAL or -EAFNOSUPPORT. Costs O(prefixes of that peer)
+ * for the list unlink; moving a prefix between peers costs the same.
+ */
+int wgx_allowedips_remove(struct wgx_allowedips *t, int family,
+			  const void *addr, uint8_t cidr, const void *peer);
+
+/* Removes every prefix of peer; returns how many there were. */
+size_t wgx_allowedips_remove_by_peer(struct wgx_allowedips *t,
+				     const void *peer);
+
+/* The peer of the longest prefix holding addr, or NULL. */
+void *wgx_allowedips_lookup(const struct wgx_allowedips *t, int family,
+			    const void *addr);
+
+/*
+ * Calls fn for each prefix of peer in insertion order, with the address in
+ * network byte order and host bits zero. Stops at the first non-zero value
+ * fn returns and returns it; 0 when all were visited. fn must not modify
+ * the table.
+ */
+int wgx_allowedips_walk(const struct wgx_allowedips *t, const void *peer,
+			int (*fn)(void *ctx, int family, const void *addr,
+				  uint8_t cidr),
+			void *ctx);
+
+/* Prefixes held in the table, both families. */
+size_t wgx_allowedips_count(const struct wgx_allowedips *t);
+/* Heap bytes the table requested (nodes + peer hash), without malloc's
+ * own per-allocation overhead. */
+size_t wgx_allowedips_bytes(const struct wgx_allowedips *t);
+
+#endif
