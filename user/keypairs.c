@@ -6,6 +6,7 @@
  * it as previous: an unconfirmed keypair is never worth keeping alive.
  */
 #include "keypairs.h"
+#include "timers.h"
 
 #include <sodium.h>
 #include <stdatomic.h>
@@ -91,8 +92,7 @@ bool wgx_keypairs_usable(const struct wgx_keypair *kp, uint64_t now_ns)
 		return false;
 	/* Expired at exactly REJECT_AFTER_TIME, as the kernel's birthdate test. */
 	if (now_ns >= kp->birth_ns &&
-	    now_ns - kp->birth_ns >=
-		    (uint64_t)WGX_REJECT_AFTER_TIME * NSEC_PER_SEC)
+	    now_ns - kp->birth_ns >= wgx_timers_seconds(WGX_REJECT_AFTER_TIME))
 		return false;
 	counter = atomic_load_explicit(&kp->send_counter, memory_order_relaxed);
 	return counter < WGX_REJECT_AFTER_MESSAGES;

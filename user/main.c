@@ -9,14 +9,16 @@
 
 #include "cli_check.h"
 #include "cli_keys.h"
+#include "cli_tunnel.h"
 #include "crypto.h"
 
 struct command {
 	const char *name;
 	const char *args; /* for the usage line */
 	const char *help;
-	int nargs;
+	int nargs; /* -1: the command parses its own arguments */
 	int (*run)(char **args);
+	int (*run_argv)(int argc, char **argv);
 };
 
 static int run_genkey(char **args)
@@ -51,6 +53,15 @@ static const struct command commands[] = {
 	  run_pubkey },
 	{ "check", " FILE",
 	  "validate a wg/wg-quick config file; changes nothing", 1, run_check },
+	{ "attach",
+	  " IFACE --config FILE [--mode M] [--name TUN] [--foreground]",
+	  "start a tunnel on IFACE", -1, NULL, wgx_cli_attach },
+	{ "detach", " IFACE", "stop the tunnel on IFACE", -1, NULL,
+	  wgx_cli_detach },
+	{ "show", " [TUN] [--json]", "show tunnels, peers and counters", -1,
+	  NULL, wgx_cli_show },
+	{ "reload", " IFACE", "re-read the config and apply the difference", -1,
+	  NULL, wgx_cli_reload },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -108,6 +119,14 @@ int main(int argc, char **argv)
 	c = find_command(argv[1]);
 	if (!c)
 		return usage_error(NULL, "unknown command '%s'", argv[1]);
+	if (c->nargs < 0) {
+		if (wgx_crypto_init() < 0) {
+			fprintf(stderr,
+				"wgxdp: couldn't initialise libsodium\n");
+			return 1;
+		}
+		return c->run_argv(argc - 1, argv + 1);
+	}
 	for (i = 2; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1])
 			return usage_error(c, "unknown option '%s'", argv[i]);

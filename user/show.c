@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/* Formatting of `wgxdp show`; runs on the agent thread. */
+#include "show.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "json.h"
+#include "key.h"
+
+struct aip_text {
+	char *buf;
+	size_t len, used;
+	struct wgx_json *json;
+};
+
+static int aip_format(void *ctx, int family, const void *addr, uint8_t cidr)
+{
+	struct aip_text *t = ctx;
+	char ip[INET6_ADDRSTRLEN], one[INET6_ADDRSTRLEN + 8];
+
+	inet_ntop(family, addr, ip, sizeof(ip));
+	snprintf(one, sizeof(one), "%s/%u", ip, cidr);
+	if (t->json) {
+		wgx_json_string(t->json, one);
+		return 0;
+	}
+	if (t->used < t->len)
+		t->used += (size_t)snprintf(t->buf + t->used, t->len - t->used,
+					    "%s%s", t->used ? ", " : "", one);
+	return 0;
+}
+
+static void human_bytes(uint64_t b, char *out, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(out, len, "%.2f %s", v, unit[u]);
+	else
+		snprintf(out, len, "%llu B", (unsigned long long)b);
+}
+
+static void ago(uint64_t sec, char *out, size_t len)
+{
+	time_t now = time(NULL);
+
+	if (!sec)
+		snprintf(out, len, "(none)");
+	else
+		snprintf(out, len, "%lld seconds ago",
+			 (long long)(now - (time_t)sec));
+}
+
+static void text_peer(struct wgx_peer *p, struct wgx_control_reply *r)
+{
+	char key[WGX_KEY_BASE64_LEN + 1], ep[80], aips[4096] = "", rx[32],
+						  tx[32], hs[48];
+	struct aip_text t = { aips, sizeof(aips), 0, NULL };
+	union wgx_sockaddr addr;
+	bool has;
+
+	wgx_key_to_base64(key, p->public_key);
+	wgx_peer_get_endpoint(p, &addr, &has);
+	if (has)
+		wgx_sockaddr_format(&addr, ep, sizeof(ep));
+	wgx_allowedips_walk(&p->dev->allowedips, p, aip_format, &t);
+	human_bytes(atomic_load(&p->rx_bytes), rx, sizeof(rx));
+	human_bytes(atomic_load(&p->tx_bytes), tx, sizeof(tx));
+	ago(p->last_handshake_sec, hs, sizeof(hs));
+	wgx_control_reply_printf(r, "\npeer: %s\n", key);
+	if (has)
+		wgx_control_reply_printf(r, "  endpoint: %s\n", ep);
+	wgx_control_reply_printf(r, "  allowed ips: %s\n",
+				 t.used ? aips : "(none)");
+	wgx_control_reply_printf(r, "  latest handshake: %s\n", hs);
+	wgx_control_reply_printf(r, "  transfer: %s received, %s sent\n", rx,
+				 tx);
+	if (p->persistent_keepalive)
+		wgx_control_reply_printf(r,
+					 "  persistent keepalive: every %u "
+					 "seconds\n",
+					 p->persistent_keepalive);
+}
+
+int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
+		  struct wgx_control_reply *r)
+{
+	char key[WGX_KEY_BASE64_LEN + 1] = "(none)";
+	struct wgx_peer *p;
+
+	if (dev->identity->has_identity)
+		wgx_key_to_base64(key, dev->identity->public_key);
+	wgx_control_reply_printf(r,
+				 "interface: %s\n  public key: %s\n"
+				 "  listening port: %u\n  underlay: %s\n"
+				 "  mode: %s\n",
+				 info->tun, key, info->listen_port, info->iface,
+				 info->mode);
+	for (p = dev->peers; p; p = p->next_peer)
+		text_peer(p, r);
+	wgx_control_reply_printf(r, "\ncounters:\n");
+	for (int i = 0; i < WGX_STAT_COUNT; i++) {
+		uint64_t n = atomic_load(&dev->stats.packets[i]);
+
+		if (n)
+			wgx_control_reply_printf(
+				r, "  %s: %llu packets, %llu bytes\n",
+				wgx_stats_name(i), (unsigned long long)n,
+				(unsigned long long)atomic_load(
+					&dev->stats.bytes[i]));
+	}
+	return r->err;
+}
+
+static void json_peer(struct wgx_json *j, struct wgx_peer *p)
+{
+	char key[WGX_KEY_BASE64_LEN + 1], ep[80];
+	struct aip_text t = { NULL, 0, 0, j };
+	union wgx_sockaddr addr;
+	bool has;
+
+	wgx_key_to_base64(key, p->public_key);
+	wgx_peer_get_endpoint(p, &addr, &has);
+	wgx_json_object_begin(j);
+	wgx_json_kv_string(j, "public_key", key);
+	wgx_json_key(j, "endpoint");
+	if (has) {
+		wgx_sockaddr_format(&addr, ep, sizeof(ep));
+		wgx_json_string(j, ep);
+	} else {
+		wgx_json_null(j);
+	}
+	wgx_json_key(j, "allowed_ips");
+	wgx_json_array_begin(j);
+	wgx_allowedips_walk(&p->dev->allowedips, p, aip_format, &t);
+	wgx_json_array_end(j);
+	wgx_json_kv_uint(j, "latest_handshake", p->last_handshake_sec);
+	wgx_json_kv_uint(j, "rx_bytes", atomic_load(&p->rx_bytes));
+	wgx_json_kv_uint(j, "tx_bytes", atomic_load(&p->tx_bytes));
+	wgx_json_kv_uint(j, "persistent_keepalive", p->persistent_keepalive);
+	wgx_json_object_end(j);
+}
+
+int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
+		  struct wgx_control_reply *r)
+{
+	char key[WGX_KEY_BASE64_LEN + 1], name[64];
+	struct wgx_json j;
+	struct wgx_peer *p;
+	int err;
+
+	wgx_json_init(&j, false);
+	wgx_json_object_begin(&j);
+	wgx_json_kv_string(&j, "interface", info->tun);
+	wgx_json_kv_string(&j, "underlay", info->iface);
+	wgx_json_kv_string(&j, "mode", info->mode);
+	wgx_json_key(&j, "public_key");
+	if (dev->identity->has_identity) {
+		wgx_key_to_base64(key, dev->identity->public_key);
+		wgx_json_string(&j, key);
+	} else {
+		wgx_json_null(&j);
+	}
+	wgx_json_kv_uint(&j, "listen_port", info->listen_port);
+	wgx_json_key(&j, "peers");
+	wgx_json_array_begin(&j);
+	for (p = dev->peers; p; p = p->next_peer)
+		json_peer(&j, p);
+	wgx_json_array_end(&j);
+	wgx_json_key(&j, "counters");
+	wgx_json_object_begin(&j);
+	for (int i = 0; i < WGX_STAT_COUNT; i++) {
+		wgx_json_kv_uint(&j, wgx_stats_name(i),
+				 atomic_load(&dev->stats.packets[i]));
+		snprintf(name, sizeof(name), "%s_bytes", wgx_stats_name(i));
+		wgx_json_kv_uint(&j, name, atomic_load(&dev->stats.bytes[i]));
+	}
+	wgx_json_object_end(&j);
+	wgx_json_object_end(&j);
+	err = wgx_json_finish(&j);
+	if (!err)
+		err = wgx_control_reply_printf(r, "%s\n", wgx_json_str(&j));
+	wgx_json_free(&j);
+	return err;
+}
