@@ -655,7 +655,10 @@ static void apply_events(struct wgx_device *dev, struct wgx_peer *p,
 
 static void zero_keys(struct wgx_device *dev, struct wgx_peer *p)
 {
-	wgx_log_debug("peer %u: no new session in 540 s, wiping keys", p->id);
+	wgx_log_info("peer %u: no new session for 3 x REJECT_AFTER_TIME, "
+		     "wiping its keys",
+		     p->id);
+	wgx_stats_add(&dev->stats, WGX_STAT_KEYS_WIPED, 0);
 	wrlock(dev);
 	wgx_keypairs_clear(&p->keypairs);
 	wgx_noise_handshake_clear(p->handshake);
@@ -671,9 +674,15 @@ static void run_timers(struct wgx_device *dev, struct wgx_peer *p, uint64_t now)
 		return;
 	act = wgx_timers_fire(&p->timers, now);
 	if (act & WGX_ACT_GIVE_UP) {
-		wgx_log_info("peer %u: handshake did not complete, giving up",
-			     p->id);
-		wgx_peer_purge_staged(p);
+		unsigned int n = wgx_peer_purge_staged(p);
+
+		wgx_log_info("peer %u: handshake did not complete, giving up "
+			     "(%u queued packets dropped)",
+			     p->id, n);
+		wgx_stats_add(&dev->stats, WGX_STAT_HANDSHAKE_GAVE_UP, 0);
+		for (unsigned int i = 0; i < n; i++)
+			wgx_stats_add(&dev->stats, WGX_STAT_DROP_STAGED_GAVE_UP,
+				      0);
 	}
 	if (act & WGX_ACT_RETRY_INITIATION)
 		wgx_device_initiate(dev, p, true);

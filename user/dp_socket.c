@@ -319,7 +319,9 @@ static int tx_one(struct sock_dp *s, struct wgx_aead *aead, const uint8_t *pkt,
 	}
 	if (n < 0) {
 		/* No usable session: wait for the handshake. */
-		wgx_peer_stage(p, pkt, len);
+		if (!wgx_peer_stage(p, pkt, len))
+			wgx_stats_add(&dev->stats,
+				      WGX_STAT_DROP_STAGED_OVERFLOW, len);
 		wgx_stats_add(&dev->stats, WGX_STAT_STAGED, len);
 		raise_event(p, WGX_EV_WANT_HANDSHAKE, wake);
 		return 0;

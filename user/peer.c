@@ -33,12 +33,12 @@ bool wgx_peer_set_endpoint(struct wgx_peer *p, const union wgx_sockaddr *ep)
 	return changed;
 }
 
-void wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len)
+bool wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len)
 {
 	struct wgx_staged_pkt *s = malloc(sizeof(*s) + len), *old = NULL;
 
 	if (!s)
-		return;
+		return false;
 	s->len = (uint16_t)len;
 	memcpy(s->data, pkt, len);
 	pthread_mutex_lock(&p->staged_lock);
@@ -55,6 +55,7 @@ void wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len)
 		wgx_crypto_wipe(old->data, old->len);
 		free(old);
 	}
+	return !old;
 }
 
 struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p)
@@ -72,15 +73,18 @@ struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p)
 	return s;
 }
 
-void wgx_peer_purge_staged(struct wgx_peer *p)
+unsigned int wgx_peer_purge_staged(struct wgx_peer *p)
 {
 	struct wgx_staged_pkt *s;
+	unsigned int n = 0;
 
 	while ((s = wgx_peer_unstage(p))) {
+		n++;
 		/* Staged packets are plaintext: never leave them in memory. */
 		wgx_crypto_wipe(s->data, s->len);
 		free(s);
 	}
+	return n;
 }
 
 socklen_t wgx_sockaddr_len(const union wgx_sockaddr *a)

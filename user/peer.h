@@ -92,11 +92,15 @@ void wgx_peer_get_endpoint(struct wgx_peer *p, union wgx_sockaddr *out,
 /* True when the endpoint changed. */
 bool wgx_peer_set_endpoint(struct wgx_peer *p, const union wgx_sockaddr *ep);
 
-/* Queue a packet until a session exists (datapath, any thread). */
-void wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len);
+/*
+ * Queue a packet until a session exists (datapath, any thread). False when
+ * the queue was full and its oldest packet was dropped to make room.
+ */
+bool wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len);
 /* Take the oldest staged packet (caller frees it), or NULL. */
 struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p);
-void wgx_peer_purge_staged(struct wgx_peer *p);
+/* Drop every staged packet; returns how many there were. */
+unsigned int wgx_peer_purge_staged(struct wgx_peer *p);
 
 bool wgx_sockaddr_equal(const union wgx_sockaddr *a,
 			const union wgx_sockaddr *b);

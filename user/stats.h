@@ -33,7 +33,10 @@
 	X(DROP_STAGED_OVERFLOW, "drop_staged_overflow")                        \
 	X(DROP_SEND_ERROR, "drop_send_error")                                  \
 	X(DROP_TUN_ERROR, "drop_tun_error")                                    \
-	X(STAGED, "staged")
+	X(DROP_STAGED_GAVE_UP, "drop_staged_gave_up")                          \
+	X(STAGED, "staged")                                                    \
+	X(HANDSHAKE_GAVE_UP, "handshake_gave_up")                              \
+	X(KEYS_WIPED, "keys_wiped")
 
 enum wgx_stat_id {
 #define WGX_STAT_ENUM(id, name) WGX_STAT_##id,
