@@ -44,7 +44,8 @@ UNIT  := $(BUILD)/tests/unit/unit
 DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
-	wireguard-tools iperf3 procps psmisc kmod
+	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
+	shellcheck ethtool
 
 .PHONY: all deps test test-unit test-netns lint asan clean install vmlinux \
 	bench vectors demo
@@ -122,6 +123,14 @@ lint:
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -D__linux__ -Iinclude -Iuser \
 		--suppress=missingIncludeSystem user tests/unit $(wildcard tests/netns) tools/bench
+	$(call msg,SHCHK,scripts)
+	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
+		tests/netns/*.sh tools/demo tools/bench/tunnel .ci/run
+
+# The front door: install, build, and run the two-namespace demo.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo $(WGXDP)
 
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
