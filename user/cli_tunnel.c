@@ -94,6 +94,11 @@ static struct wgx_config *load_config(const char *path)
 	return cfg;
 }
 
+/* parse_attach(): --help was asked for. */
+enum {
+	HELP = 2
+};
+
 struct attach_args {
 	const char *iface, *config, *name;
 	enum wgx_mode mode;
@@ -107,6 +112,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -114,7 +120,8 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:f", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:m:n:fh", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -131,6 +138,8 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		case 'f':
 			a->foreground = true;
 			break;
+		case 'h':
+			return HELP;
 		default:
 			return fail("attach: bad option '%s'%s",
 				    argv[optind - 1], "");
@@ -147,13 +156,20 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	return 0;
 }
 
-static int usage_attach(void)
+static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
 	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--foreground]\n",
-	      stderr);
-	return 1;
+	      "[--foreground]\n"
+	      "  --mode    auto (default: the best available), socket (plain "
+	      "UDP sockets);\n"
+	      "            native and skb need the XDP datapath (not in this "
+	      "build)\n"
+	      "  --name    the tunnel interface (default: the config file "
+	      "name without .conf)\n"
+	      "  --foreground  stay in the foreground, log to stderr\n",
+	      f);
+	return f == stdout ? 0 : 1;
 }
 
 static int check_mode(enum wgx_mode *mode)
@@ -179,8 +195,9 @@ int wgx_cli_attach(int argc, char **argv)
 	char tun[IFNAMSIZ], path[PATH_MAX];
 	int err;
 
-	if (parse_attach(argc, argv, &a))
-		return usage_attach();
+	err = parse_attach(argc, argv, &a);
+	if (err)
+		return usage_attach(err == HELP ? stdout : stderr);
 	if (check_ifname("interface", a.iface) < 0 || check_mode(&a.mode) < 0)
 		return 1;
 	if (wgx_nl_link_index(a.iface) <= 0)
@@ -240,6 +257,10 @@ static int find_instance(const char *name, struct wgx_instance_info *info)
 
 static int one_name(int argc, char **argv, const char *what)
 {
+	if (argc == 2 && !strcmp(argv[1], "--help")) {
+		printf("Usage: wgxdp %s IFACE\n", what);
+		return 1;
+	}
 	if (argc < 2) {
 		fprintf(stderr,
 			"wgxdp: %s: missing IFACE\nUsage: wgxdp %s "
@@ -277,8 +298,9 @@ int wgx_cli_detach(int argc, char **argv)
 	struct wgx_instance_info info;
 	int err;
 
-	if (one_name(argc, argv, "detach") < 0)
-		return 1;
+	err = one_name(argc, argv, "detach");
+	if (err)
+		return err < 0 ? 1 : 0;
 	err = find_instance(argv[1], &info);
 	if (err == -ENOENT) {
 		/* Leftovers of a crashed instance go with a message. */
@@ -304,8 +326,9 @@ int wgx_cli_reload(int argc, char **argv)
 	struct wgx_instance_info info;
 	int err;
 
-	if (one_name(argc, argv, "reload") < 0)
-		return 1;
+	err = one_name(argc, argv, "reload");
+	if (err)
+		return err < 0 ? 1 : 0;
 	err = find_instance(argv[1], &info);
 	if (err)
 		return fail("nothing is attached to %s in this network "
@@ -346,6 +369,10 @@ int wgx_cli_show(int argc, char **argv)
 	bool json = false;
 
 	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help")) {
+			printf("Usage: wgxdp show [TUN] [--json]\n");
+			return 0;
+		}
 		if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (argv[i][0] == '-')
