@@ -482,6 +482,12 @@ static void consume_initiation(struct wgx_device *dev,
 			     WGX_STAT_TX_HANDSHAKE);
 	wgx_timers_any_authenticated_sent(&p->timers, now);
 	wgx_timers_session_derived(&p->timers, now);
+	/*
+	 * As the kernel: a response counts as a handshake sent, so the
+	 * responder waiting for key confirmation does not start a crossing
+	 * initiation of its own for REKEY_TIMEOUT.
+	 */
+	p->timers.last_initiation_ns = now;
 }
 
 static void consume_response(struct wgx_device *dev,

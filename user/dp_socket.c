@@ -193,14 +193,15 @@ static void rx_batch(struct sock_dp *s, struct wgx_aead *aead, struct batch *b,
 		}
 	}
 	pthread_rwlock_unlock(&dev->lock);
+	/* Before delivery: a key confirmation must beat the reply it causes. */
+	if (wake)
+		wgx_device_wake(dev);
 	for (int i = 0; i < count; i++) {
 		if (b->len[i] > 0 &&
 		    write(s->tun_fd, b->out[i], (size_t)b->len[i]) < 0)
 			wgx_stats_add(&dev->stats, WGX_STAT_DROP_TUN_ERROR,
 				      (uint64_t)b->len[i]);
 	}
-	if (wake)
-		wgx_device_wake(dev);
 }
 
 static void rx_prepare(struct batch *b, size_t bufsz)

@@ -471,7 +471,7 @@ start_wgxdp() {
 		return 1
 	fi
 	WGX_ATTACHED[$tun]=1
-	WGX_PID[$tun]=$(cat "/run/wgxdp/$tun.pid" 2>/dev/null)
+	WGX_PID[$tun]=$(head -n 1 "/run/wgxdp/$tun.pid" 2>/dev/null)
 	ip -n "$ns" link show "$tun" >/dev/null
 }
 
@@ -481,7 +481,7 @@ start_wgxdp() {
 stop_wgxdp() {
 	local ns=$1 ul=$2 tun=$3 pid ok=1
 	local attached=${WGX_ATTACHED[$tun]:-}
-	pid=$(cat "/run/wgxdp/$tun.pid" 2>/dev/null)
+	pid=$(head -n 1 "/run/wgxdp/$tun.pid" 2>/dev/null)
 	pid=${pid:-${WGX_PID[$tun]:-}}
 	timeout 15 ip netns exec "$ns" "$WGXDP" detach "$ul" \
 		>>"$WGX_TMP/wgxdp-$tun.log" 2>&1 </dev/null {WGX_OUT}>&- || ok=
@@ -570,6 +570,12 @@ tunnel_side() {
 # latest_handshake NS TUN: newest handshake time (unix s) of any peer,
 # through the UAPI socket (wireguard-go and wgxdp both serve it).
 latest_handshake() {
+	# wgxdp has no UAPI socket yet: ask its own show for its tunnels.
+	if [ -S "/run/wgxdp/$2.sock" ]; then
+		ip netns exec "$1" "$WGXDP" show "$2" --json |
+			jq '[.peers[].latest_handshake] | max // 0'
+		return
+	fi
 	ip netns exec "$1" wg show "$2" latest-handshakes |
 		awk 'BEGIN { t = 0 } $2 > t { t = $2 } END { print t }'
 }
