@@ -192,12 +192,44 @@ out:
 	return r;
 }
 
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* Little-endian headers, then the offloads: with USO, else without. */
+static int set_offloads(struct wgx_tun *t)
+{
+	static const unsigned int tries[] = {
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
+			TUN_F_USO4 | TUN_F_USO6,
+		TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN,
+	};
+	int le = 1, err = -EINVAL;
+
+	for (unsigned int q = 0; q < t->queues; q++)
+		if (ioctl(t->fds[q], TUNSETVNETLE, &le) < 0)
+			return -errno;
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		/* Offloads are the device's: one queue sets them for all. */
+		if (ioctl(t->fds[0], TUNSETOFFLOAD, tries[i]) == 0) {
+			t->offloads = tries[i];
+			t->vnet_hdr = true;
+			return 0;
+		}
+		err = -errno;
+	}
+	return err;
+}
+
 static int open_queues(struct wgx_tun *t, unsigned int flags)
 {
 	unsigned int tflags = IFF_TUN | IFF_NO_PI;
 
 	if (t->queues > 1 || (flags & WGX_TUN_MULTI_QUEUE))
 		tflags |= IFF_MULTI_QUEUE;
+	if (flags & WGX_TUN_VNET_HDR)
+		tflags |= IFF_VNET_HDR;
 	for (unsigned int q = 0; q < t->queues; q++) {
 		int fd =
 			queue_open(t->name, q ? tflags : tflags | IFF_TUN_EXCL);
@@ -209,7 +241,7 @@ static int open_queues(struct wgx_tun *t, unsigned int flags)
 			return fd;
 		t->fds[q] = fd;
 	}
-	return 0;
+	return (flags & WGX_TUN_VNET_HDR) ? set_offloads(t) : 0;
 }
 
 int wgx_tun_create(struct wgx_tun *t, const char *name, unsigned int queues,
@@ -221,8 +253,6 @@ int wgx_tun_create(struct wgx_tun *t, const char *name, unsigned int queues,
 	if (wgx_ifname_check(name, NULL) < 0 || !queues ||
 	    queues > WGX_TUN_MAX_QUEUES)
 		return -EINVAL;
-	if (flags & WGX_TUN_VNET_HDR)
-		return -EOPNOTSUPP;
 	memcpy(t->name, name, strlen(name) + 1);
 	t->fds = malloc(queues * sizeof(*t->fds));
 	if (!t->fds)
@@ -251,4 +281,6 @@ void wgx_tun_close(struct wgx_tun *t)
 	t->fds = NULL;
 	t->queues = 0;
 	t->ifindex = 0;
+	t->vnet_hdr = false;
+	t->offloads = 0;
 }

@@ -33,12 +33,13 @@ enum wgx_tun_flag {
 	/* Delete a stale TUN of the same name first (t->reclaimed says so). */
 	WGX_TUN_RECLAIM = 1 << 1,
 	/*
-	 * Reserved hook, refused with -EOPNOTSUPP for now. To enable: add
-	 * IFF_VNET_HDR to the TUNSETIFF flags, then on each queue fd
-	 * TUNSETVNETHDRSZ (sizeof(struct virtio_net_hdr)) and TUNSETOFFLOAD
-	 * (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6 as
-	 * the workers support); every read and write then starts with a
-	 * virtio_net_hdr and may carry a 64 KiB GSO super-packet.
+	 * IFF_VNET_HDR: every read and write starts with a struct
+	 * virtio_net_hdr (10 bytes, little-endian: TUNSETVNETLE), and the
+	 * offloads in t->offloads are on (TUNSETOFFLOAD), so a read may
+	 * return a 64 KiB TCP or UDP super-packet to cut (gso.h). Asks for
+	 * TUN_F_CSUM | TSO4 | TSO6 | TSO_ECN and USO4 | USO6 where the
+	 * kernel has them (6.2 on); a kernel refusing all of them fails the
+	 * create (-EINVAL) so the caller can go without.
 	 */
 	WGX_TUN_VNET_HDR = 1 << 2,
 };
@@ -54,17 +55,19 @@ struct wgx_tun {
 	char name[IFNAMSIZ];
 	int ifindex;
 	unsigned int queues;
-	int *fds;	/* queues fds, index = queue */
-	bool reclaimed; /* create deleted a stale TUN of this name */
+	int *fds;	       /* queues fds, index = queue */
+	bool reclaimed;	       /* create deleted a stale TUN of this name */
+	bool vnet_hdr;	       /* WGX_TUN_VNET_HDR is on */
+	unsigned int offloads; /* TUN_F_* the kernel accepted */
 };
 
 /*
  * Create TUN name with queues queue fds (1..WGX_TUN_MAX_QUEUES). Errors:
  * -EINVAL bad name or count, -EEXIST an interface of that name exists and
  * is not a TUN we may take (another kind, a TAP, or a stale TUN without
- * WGX_TUN_RECLAIM), -EBUSY a TUN of that name is in use, -EOPNOTSUPP
- * WGX_TUN_VNET_HDR; other -errno from the kernel (-EPERM without
- * CAP_NET_ADMIN, -ENOENT without /dev/net/tun).
+ * WGX_TUN_RECLAIM), -EBUSY a TUN of that name is in use; other -errno
+ * from the kernel (-EPERM without CAP_NET_ADMIN, -ENOENT without
+ * /dev/net/tun, -EINVAL for WGX_TUN_VNET_HDR it cannot do).
  */
 int wgx_tun_create(struct wgx_tun *t, const char *name, unsigned int queues,
 		   unsigned int flags);

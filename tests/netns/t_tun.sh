@@ -12,6 +12,7 @@
 #   |  wgxd0   dummy (or veth wgxd0/wgxd1): a name that is     |
 #   |          taken but not a TUN                             |
 #   |  wgxtap0 TAP, wgxst0-2 stale TUNs, wgxmq0-1 multi-queue  |
+#   |  wgxv0   TUN, IFF_VNET_HDR + offloads, 10.79.0.1/24      |
 #   +----------------------------------------------------------+
 #
 # The only packet sent goes from the namespace into its own wgxt0.
@@ -22,7 +23,7 @@
 set -u
 ns=wgx-tun-$$
 timeout_s=${WGX_TUN_TIMEOUT:-60}
-names='wgxt0|wgxd[01]|wgxtap0|wgxst[0-9]|wgxmq[0-9]|wgxq0'
+names='wgxt0|wgxd[01]|wgxtap0|wgxst[0-9]|wgxmq[0-9]|wgxq0|wgxv0'
 failed=0
 
 # The build directory: $WGX_BUILD, the argument (a directory, or the wgxdp
