@@ -313,9 +313,25 @@ static int test_knobs(struct agent *a)
 	return 0;
 }
 
+/* WGXDP_OFFLOADS (datapath.h) narrows the offloads; all by default. */
+static int offloads_wanted(unsigned int *offloads)
+{
+	const char *env = getenv("WGXDP_OFFLOADS");
+
+	*offloads = WGX_DP_OFFLOAD_ALL;
+	if (env && wgx_dp_socket_parse_offloads(env, offloads) < 0) {
+		wgx_log_error("WGXDP_OFFLOADS=%s: expected all, none, or a "
+			      "list of tun, tun-gro, udp-gso, udp-gro",
+			      env);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int start(struct agent *a)
 {
 	struct wgx_socket_opts so = { 0 };
+	unsigned int offloads;
 	char path[108];
 	int err;
 
@@ -329,9 +345,15 @@ static int start(struct agent *a)
 		err = setup_fds(a);
 	if (err)
 		return err;
-	err = wgx_tunnel_open(&a->tunnel, a->opts->tun, a->config);
+	err = offloads_wanted(&offloads);
 	if (err)
 		return err;
+	err = wgx_tunnel_open(&a->tunnel, a->opts->tun, a->config,
+			      offloads & WGX_DP_TUN_VNET);
+	if (err)
+		return err;
+	if (!a->tunnel.tun.vnet_hdr)
+		offloads &= ~(unsigned int)WGX_DP_TUN_VNET;
 	a->tunnel_open = true;
 	a->dev->mtu = a->tunnel.mtu;
 	tun_addresses(a->dev, a->config);
@@ -344,6 +366,7 @@ static int start(struct agent *a)
 	so.tun_fd = a->tunnel.tun.fds[0];
 	so.port = a->config->listen_port;
 	so.fwmark = a->config->fwmark;
+	so.offloads = offloads;
 	err = wgx_dp_socket_create(a->dev, &so, &a->dp);
 	if (err)
 		return err;

@@ -32,12 +32,33 @@ struct wgx_datapath {
 	uint16_t port;
 };
 
+/* Offloads the socket datapath may use (wgx_socket_opts.offloads). */
+enum wgx_dp_offload {
+	/* The TUN fd has IFF_VNET_HDR: reads may be TSO/USO super-packets. */
+	WGX_DP_TUN_VNET = 1 << 0,
+	/* Merge TCP segments into one TUN write (needs WGX_DP_TUN_VNET). */
+	WGX_DP_TUN_GRO = 1 << 1,
+	/* UDP_SEGMENT: one sendmsg for a run of same-size datagrams. */
+	WGX_DP_UDP_GSO = 1 << 2,
+	/* UDP_GRO: one recvmsg for a run of coalesced datagrams. */
+	WGX_DP_UDP_GRO = 1 << 3,
+	WGX_DP_OFFLOAD_ALL = (1 << 4) - 1,
+};
+
 struct wgx_socket_opts {
 	const char *iface; /* underlay: sockets bound to it */
 	int tun_fd;
 	uint16_t port;
 	uint32_t fwmark;
+	unsigned int offloads; /* enum wgx_dp_offload; unusable ones drop */
 };
+
+/*
+ * Offloads by name, as WGXDP_OFFLOADS gives them: "all", "none", or a
+ * comma-separated list of "tun" (WGX_DP_TUN_VNET), "tun-gro", "udp-gso",
+ * "udp-gro". 0 or -EINVAL (*out untouched).
+ */
+int wgx_dp_socket_parse_offloads(const char *s, unsigned int *out);
 
 /* The plain UDP socket datapath: works on any host. */
 int wgx_dp_socket_create(struct wgx_device *dev,

@@ -81,9 +81,13 @@ struct wgx_peer {
 /* Raise events for the agent; wakes it at most once per batch. */
 static inline bool wgx_peer_raise(struct wgx_peer *p, unsigned int ev)
 {
-	unsigned int old =
-		atomic_fetch_or_explicit(&p->events, ev, memory_order_release);
+	unsigned int old;
 
+	/* Already pending: no write, so the line is not pulled away from
+	 * the other datapath thread on every packet. */
+	if ((atomic_load_explicit(&p->events, memory_order_relaxed) & ev) == ev)
+		return false;
+	old = atomic_fetch_or_explicit(&p->events, ev, memory_order_release);
 	return (old & ev) != ev;
 }
 
