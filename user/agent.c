@@ -68,21 +68,26 @@ static int cmd_identity(void *ctx, const char *args,
 	return wgx_instance_identity(a->opts->instance, r);
 }
 
-static void fill_show(struct agent *a, struct wgx_show_info *info)
+static void fill_show(struct agent *a, struct wgx_show_info *info,
+		      char *offloads, size_t len)
 {
 	info->tun = a->opts->tun;
 	info->iface = a->opts->iface;
 	info->mode = "socket";
 	info->listen_port = a->dp ? a->dp->port : 0;
+	wgx_dp_socket_format_offloads(a->dp ? atomic_load(&a->dp->offloads) : 0,
+				      offloads, len);
+	info->offloads = offloads;
 }
 
 static int cmd_show(void *ctx, const char *args, struct wgx_control_reply *r)
 {
 	struct agent *a = ctx;
 	struct wgx_show_info info;
+	char offloads[64];
 
 	(void)args;
-	fill_show(a, &info);
+	fill_show(a, &info, offloads, sizeof(offloads));
 	return wgx_show_text(a->dev, &info, r);
 }
 
@@ -91,9 +96,10 @@ static int cmd_show_json(void *ctx, const char *args,
 {
 	struct agent *a = ctx;
 	struct wgx_show_info info;
+	char offloads[64];
 
 	(void)args;
-	fill_show(a, &info);
+	fill_show(a, &info, offloads, sizeof(offloads));
 	return wgx_show_json(a->dev, &info, r);
 }
 

@@ -8,6 +8,7 @@
 #ifndef WGX_DATAPATH_H
 #define WGX_DATAPATH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,8 @@ struct wgx_datapath {
 	struct wgx_device *dev;
 	/* The UDP port actually bound (ListenPort 0 picks one). */
 	uint16_t port;
+	/* Offloads in use (enum wgx_dp_offload): one may drop at run time. */
+	_Atomic unsigned int offloads;
 };
 
 /* Offloads the socket datapath may use (wgx_socket_opts.offloads). */
@@ -59,6 +62,8 @@ struct wgx_socket_opts {
  * "udp-gro". 0 or -EINVAL (*out untouched).
  */
 int wgx_dp_socket_parse_offloads(const char *s, unsigned int *out);
+/* The names of the offloads in bits, space-separated, or "none". */
+void wgx_dp_socket_format_offloads(unsigned int bits, char *buf, size_t len);
 
 /* The plain UDP socket datapath: works on any host. */
 int wgx_dp_socket_create(struct wgx_device *dev,

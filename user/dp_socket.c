@@ -23,6 +23,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -304,8 +305,7 @@ static unsigned int rx_write_vnet(struct sock_dp *s, struct rx_ctx *c,
 		wgx_gro_finish(&g, &vh);
 	}
 	memcpy(hdr, &vh, sizeof(vh));
-	r = n == 1 ? write(s->tun_fd, hdr, c->wiov[0].iov_len)
-		   : writev(s->tun_fd, c->wiov, (int)n);
+	r = writev(s->tun_fd, c->wiov, (int)n);
 	if (r < 0)
 		tun_write_failed(&c->t, pk, n);
 	return n;
@@ -657,9 +657,20 @@ static void tx_split(struct tx_ctx *c, int fd, unsigned int k)
 	}
 }
 
-static void gso_refused(struct tx_ctx *c, int err)
+/*
+ * How a kernel says no to a UDP_SEGMENT send: EIO (no checksum offload on
+ * older kernels), EINVAL (a segment over the route's MTU, too many
+ * segments), EMSGSIZE (the same with don't-fragment).
+ */
+static bool gso_refusal(int err)
+{
+	return err == EIO || err == EINVAL || err == EMSGSIZE;
+}
+
+static void gso_refused(struct sock_dp *s, struct tx_ctx *c, int err)
 {
 	c->gso = false;
+	atomic_fetch_and(&s->dp.offloads, ~(unsigned int)WGX_DP_UDP_GSO);
 	wgx_log_warn("UDP GSO refused by the kernel (%s): sending datagrams "
 		     "one by one",
 		     strerror(err));
@@ -694,8 +705,8 @@ static void tx_send_fd(struct sock_dp *s, struct tx_ctx *c, int fd,
 		if ((err == EAGAIN || err == ENOBUFS) && waits++ < 10 &&
 		    wait_writable(s, fd))
 			continue;
-		if (c->mm_count[done] > 1 && (err == EIO || err == EINVAL)) {
-			gso_refused(c, err);
+		if (c->mm_count[done] > 1 && gso_refusal(err)) {
+			gso_refused(s, c, err);
 			continue;
 		}
 		/* Count the first failure and skip it. */
@@ -998,6 +1009,7 @@ static const struct wgx_datapath_ops sock_ops = {
 
 static int open_sockets(struct sock_dp *s, const struct wgx_socket_opts *o)
 {
+	char names[64];
 	int port = o->port;
 
 	s->fd4 = open_socket(AF_INET, o->iface, (uint16_t)port, o->fwmark);
@@ -1017,41 +1029,66 @@ static int open_sockets(struct sock_dp *s, const struct wgx_socket_opts *o)
 	}
 	s->dp.port = (uint16_t)port;
 	s->offloads = udp_offloads(s->fd6, udp_offloads(s->fd4, s->offloads));
-	wgx_log_info("socket datapath offloads:%s%s%s%s%s",
-		     s->offloads & WGX_DP_TUN_VNET ? " tun" : "",
-		     s->offloads & WGX_DP_TUN_GRO ? " tun-gro" : "",
-		     s->offloads & WGX_DP_UDP_GSO ? " udp-gso" : "",
-		     s->offloads & WGX_DP_UDP_GRO ? " udp-gro" : "",
-		     s->offloads ? "" : " none");
+	atomic_store(&s->dp.offloads, s->offloads);
+	wgx_dp_socket_format_offloads(s->offloads, names, sizeof(names));
+	wgx_log_info("socket datapath offloads: %s", names);
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	unsigned int bits;
+} offload_names[] = {
+	{ "tun", WGX_DP_TUN_VNET },    { "tun-gro", WGX_DP_TUN_GRO },
+	{ "udp-gso", WGX_DP_UDP_GSO }, { "udp-gro", WGX_DP_UDP_GRO },
+	{ "all", WGX_DP_OFFLOAD_ALL }, { "none", 0 },
+};
+
+enum {
+	N_OFFLOAD_NAMES = sizeof(offload_names) / sizeof(offload_names[0])
+};
+
 int wgx_dp_socket_parse_offloads(const char *s, unsigned int *out)
 {
-	static const struct {
-		const char *name;
-		unsigned int bits;
-	} names[] = {
-		{ "all", WGX_DP_OFFLOAD_ALL }, { "none", 0 },
-		{ "tun", WGX_DP_TUN_VNET },    { "tun-gro", WGX_DP_TUN_GRO },
-		{ "udp-gso", WGX_DP_UDP_GSO }, { "udp-gro", WGX_DP_UDP_GRO },
-	};
 	unsigned int bits = 0;
 
 	do {
 		size_t len = strcspn(s, ","), i;
 
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (strlen(names[i].name) == len &&
-			    !strncmp(s, names[i].name, len))
+		for (i = 0; i < N_OFFLOAD_NAMES; i++)
+			if (strlen(offload_names[i].name) == len &&
+			    !strncmp(s, offload_names[i].name, len))
 				break;
-		if (i == sizeof(names) / sizeof(names[0]))
+		if (i == N_OFFLOAD_NAMES)
 			return -EINVAL;
-		bits |= names[i].bits;
+		bits |= offload_names[i].bits;
 		s += len;
 	} while (*s++ == ',');
 	*out = bits;
 	return 0;
+}
+
+void wgx_dp_socket_format_offloads(unsigned int bits, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	/* The single-bit names come first in the table. */
+	for (size_t i = 0; i < N_OFFLOAD_NAMES; i++) {
+		unsigned int b = offload_names[i].bits;
+
+		if (!b || (b & (b - 1)) || !(bits & b))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 used ? " " : "",
+					 offload_names[i].name);
+		if (used >= len)
+			return;
+	}
+	if (!used)
+		snprintf(buf, len, "none");
 }
 
 static unsigned int tun_offloads(unsigned int want)

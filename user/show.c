@@ -103,9 +103,9 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_control_reply_printf(r,
 				 "interface: %s\n  public key: %s\n"
 				 "  listening port: %u\n  underlay: %s\n"
-				 "  mode: %s\n",
+				 "  mode: %s\n  offloads: %s\n",
 				 info->tun, key, info->listen_port, info->iface,
-				 info->mode);
+				 info->mode, info->offloads);
 	for (p = dev->peers; p; p = p->next_peer)
 		text_peer(p, r);
 	wgx_control_reply_printf(r, "\ncounters:\n");
@@ -164,6 +164,7 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_json_kv_string(&j, "interface", info->tun);
 	wgx_json_kv_string(&j, "underlay", info->iface);
 	wgx_json_kv_string(&j, "mode", info->mode);
+	wgx_json_kv_string(&j, "offloads", info->offloads);
 	wgx_json_key(&j, "public_key");
 	if (dev->identity->has_identity) {
 		wgx_key_to_base64(key, dev->identity->public_key);

@@ -15,6 +15,7 @@ struct wgx_show_info {
 	const char *tun;
 	const char *iface;
 	const char *mode;
+	const char *offloads; /* "tun udp-gso ...", or "none" */
 	uint16_t listen_port;
 };
 
