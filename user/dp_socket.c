@@ -157,6 +157,7 @@ struct rx_ctx {
 	unsigned int npkt;
 	struct iovec wiov[RX_GRO_SEGS];
 	struct tally t;
+	bool tun_gro; /* merge TCP segments on TUN writes */
 	/* Endpoint already set for this peer from this message. */
 	struct wgx_peer *ep_peer;
 	int ep_msg;
@@ -209,10 +210,13 @@ static int rx_data(struct sock_dp *s, struct rx_ctx *c, uint8_t *buf,
 	struct wgx_index_entry e;
 	struct wgx_keypair *kp;
 	struct wgx_peer *p;
+	uint32_t index;
 	int n;
 
-	if (!wgx_index_lookup(dev->indices, le32toh(*(uint32_t *)(buf + 4)),
-			      WGX_INDEX_KEYPAIR, &e)) {
+	/* Datagrams of a GRO run sit at any offset: no aligned loads. */
+	memcpy(&index, buf + 4, sizeof(index));
+	if (!wgx_index_lookup(dev->indices, le32toh(index), WGX_INDEX_KEYPAIR,
+			      &e)) {
 		tally(&c->t, WGX_STAT_DROP_UNKNOWN_INDEX, len);
 		return 0;
 	}
@@ -279,35 +283,58 @@ static void tun_write_failed(struct tally *t, const struct rx_pkt *pk,
 		tally(t, WGX_STAT_DROP_TUN_ERROR, pk[i].len);
 }
 
+/* Write n packets one by one, each after a zero virtio header. */
+static void rx_write_each(struct sock_dp *s, struct rx_ctx *c,
+			  struct rx_pkt *pk, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *hdr = pk[i].p - WGX_VNET_HDR_LEN;
+
+		memset(hdr, 0, WGX_VNET_HDR_LEN);
+		if (write(s->tun_fd, hdr, pk[i].len + WGX_VNET_HDR_LEN) < 0)
+			tun_write_failed(&c->t, &pk[i], 1);
+	}
+}
+
 /*
  * Write pkt[0..] to the TUN, merging what follows the first into it when
  * it can; returns how many packets went. The virtio header goes into the
- * free bytes before the first packet.
+ * free bytes before the first packet. A kernel that refuses a merged
+ * write gets the head's header back and every packet alone, and no more
+ * merges from this thread.
  */
 static unsigned int rx_write_vnet(struct sock_dp *s, struct rx_ctx *c,
 				  struct rx_pkt *pk, unsigned int avail)
 {
 	uint8_t *hdr = pk[0].p - WGX_VNET_HDR_LEN;
+	uint8_t saved[WGX_GRO_HDR_MAX];
 	struct wgx_vnet_hdr vh = { 0 };
 	unsigned int n = 1;
 	struct wgx_gro g;
-	ssize_t r;
 
 	c->wiov[0] = (struct iovec){ hdr, pk[0].len + WGX_VNET_HDR_LEN };
-	if ((s->offloads & WGX_DP_TUN_GRO) && avail > 1 &&
-	    wgx_gro_start(&g, pk[0].p, pk[0].len)) {
+	if (c->tun_gro && avail > 1 && wgx_gro_start(&g, pk[0].p, pk[0].len)) {
 		while (n < avail &&
 		       wgx_gro_append(&g, pk[n].p, pk[n].len, RX_GRO_SEGS)) {
 			c->wiov[n] = (struct iovec){ pk[n].p + g.hdr_len,
 						     pk[n].len - g.hdr_len };
 			n++;
 		}
+		memcpy(saved, pk[0].p, g.hdr_len);
 		wgx_gro_finish(&g, &vh);
 	}
 	memcpy(hdr, &vh, sizeof(vh));
-	r = writev(s->tun_fd, c->wiov, (int)n);
-	if (r < 0)
-		tun_write_failed(&c->t, pk, n);
+	if (writev(s->tun_fd, c->wiov, (int)n) >= 0)
+		return n;
+	if (n > 1 && errno == EINVAL) {
+		wgx_log_warn("TUN refused a merged TCP write: writing "
+			     "segments one by one");
+		c->tun_gro = false;
+		memcpy(pk[0].p, saved, g.hdr_len);
+		rx_write_each(s, c, pk, n);
+		return n;
+	}
+	tun_write_failed(&c->t, pk, n);
 	return n;
 }
 
@@ -422,13 +449,14 @@ static void rx_free(struct rx_ctx *c)
 	free(c);
 }
 
-static struct rx_ctx *rx_new(void)
+static struct rx_ctx *rx_new(bool tun_gro)
 {
 	struct rx_ctx *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->t.rx = true;
+	c->tun_gro = tun_gro;
 	c->aead = wgx_aead_new(WGX_AEAD_DEFAULT);
 	for (int i = 0; i < RX_MSGS; i++) {
 		c->buf[i] = malloc(RX_BUF);
@@ -448,7 +476,7 @@ static void *rx_thread(void *arg)
 	struct pollfd pfd[3] = { { .fd = s->stop_fd, .events = POLLIN },
 				 { .fd = s->fd4, .events = POLLIN },
 				 { .fd = s->fd6, .events = POLLIN } };
-	struct rx_ctx *c = rx_new();
+	struct rx_ctx *c = rx_new(s->offloads & WGX_DP_TUN_GRO);
 
 	if (!c) {
 		wgx_log_error("receive thread: out of memory");

@@ -58,6 +58,8 @@ enum {
 	WGX_VNET_GSO_ECN = 0x80,
 	/* Largest IP packet either direction handles (16-bit lengths). */
 	WGX_GSO_MAX_LEN = 65535,
+	/* Longest header a merge rewrites: IPv6 and TCP with options. */
+	WGX_GRO_HDR_MAX = 40 + 60,
 };
 
 _Static_assert(sizeof(struct wgx_vnet_hdr) == WGX_VNET_HDR_LEN,

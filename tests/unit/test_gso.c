@@ -637,6 +637,7 @@ static unsigned int merge(struct segs *sg, unsigned int from, struct wgx_gro *g,
 	for (i = from + 1; i < sg->n; i++)
 		if (!wgx_gro_append(g, sg->data[i], sg->len[i], 64))
 			break;
+	CHECK(g->hdr_len <= WGX_GRO_HDR_MAX);
 	memcpy(merged, sg->data[from], sg->len[from]);
 	off = sg->len[from];
 	for (unsigned int k = from + 1; k < i; k++) {
