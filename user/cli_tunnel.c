@@ -68,6 +68,25 @@ static void print_config_messages(const struct wgx_config_errors *errs)
 		fprintf(stderr, "%s\n", errs->msgs[i].text);
 }
 
+/* wg-quick keys we parse but do not act on: say so rather than ignore. */
+static void warn_unapplied(const struct wgx_config *cfg, const char *path)
+{
+	bool hooks = false;
+
+	for (int i = 0; i < WGX_CONFIG_HOOKS; i++)
+		hooks = hooks || cfg->hooks[i].n;
+	if (cfg->dns_servers.n || cfg->dns_search.n)
+		fprintf(stderr,
+			"wgxdp: warning: %s: DNS is not applied by "
+			"wgxdp; configure the resolver yourself\n",
+			path);
+	if (hooks)
+		fprintf(stderr,
+			"wgxdp: warning: %s: PreUp/PostUp/PreDown/"
+			"PostDown hooks are not run by wgxdp\n",
+			path);
+}
+
 static struct wgx_config *load_config(const char *path)
 {
 	struct wgx_config_opts opts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
@@ -91,6 +110,7 @@ static struct wgx_config *load_config(const char *path)
 		wgx_config_free(cfg);
 		return NULL;
 	}
+	warn_unapplied(cfg, path);
 	return cfg;
 }
 
