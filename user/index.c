@@ -23,7 +23,23 @@ struct wgx_index_table {
 	struct wgx_index_entry *slots;
 	uint32_t bits;
 	uint32_t count;
+	wgx_index_observer_fn observer;
+	void *observer_ctx;
 };
+
+static void notify(const struct wgx_index_table *t,
+		   const struct wgx_index_entry *e, bool present)
+{
+	if (t->observer)
+		t->observer(t->observer_ctx, e, present);
+}
+
+void wgx_index_set_observer(struct wgx_index_table *t, wgx_index_observer_fn fn,
+			    void *ctx)
+{
+	t->observer = fn;
+	t->observer_ctx = ctx;
+}
 
 static uint32_t capacity(const struct wgx_index_table *t)
 {
@@ -103,6 +119,7 @@ static void put(struct wgx_index_table *t, uint32_t slot, uint32_t index,
 		.index = index, .type = type, .ptr = ptr, .owner = owner
 	};
 	t->count++;
+	notify(t, &t->slots[slot], true);
 }
 
 int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
@@ -157,6 +174,7 @@ int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
 		return -ENOENT;
 	t->slots[slot].type = type;
 	t->slots[slot].ptr = ptr;
+	notify(t, &t->slots[slot], true);
 	return 0;
 }
 
@@ -173,6 +191,7 @@ int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
 	hole = probe(t, index);
 	if (!t->slots[hole].index)
 		return -ENOENT;
+	notify(t, &t->slots[hole], false);
 	for (i = (hole + 1) & mask; t->slots[i].index; i = (i + 1) & mask) {
 		uint32_t h = home(t, t->slots[i].index);
 

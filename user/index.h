@@ -38,6 +38,17 @@ struct wgx_index_entry {
 
 struct wgx_index_table;
 
+/*
+ * Told of every change, synchronously and before the call that made it
+ * returns: present is true after an insert or replace (e describes the
+ * entry now), false before a removal. The XDP datapath mirrors indices
+ * into its sessions map this way, so an index is in the map before the
+ * handshake message that announces it can leave.
+ */
+typedef void (*wgx_index_observer_fn)(void *ctx,
+				      const struct wgx_index_entry *e,
+				      bool present);
+
 struct wgx_index_table *wgx_index_new(void);
 void wgx_index_free(struct wgx_index_table *t);
 
@@ -65,5 +76,8 @@ int wgx_index_remove(struct wgx_index_table *t, uint32_t index);
 bool wgx_index_lookup(const struct wgx_index_table *t, uint32_t index,
 		      uint32_t type_mask, struct wgx_index_entry *out);
 uint32_t wgx_index_count(const struct wgx_index_table *t);
+/* One observer per table; NULL removes it. */
+void wgx_index_set_observer(struct wgx_index_table *t, wgx_index_observer_fn fn,
+			    void *ctx);
 
 #endif
