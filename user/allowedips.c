@@ -406,18 +406,19 @@ static int jump_rebuild(struct wgx_allowedips *t, struct wgx_aip_trie *tr,
 }
 
 /*
- * Keeps about one prefix per slot: grows past one, shrinks below 1/8 (so
- * that alternating writes do not rebuild each time), and frees the table
- * of an empty family. A failed resize leaves a correct, slower table.
+ * Keeps about one prefix per slot: grows past one, shrinks at 1/8 (so that
+ * alternating writes do not rebuild each time), and frees the table of an
+ * empty family. A failed resize leaves a correct, slower table.
  */
 static void jump_resize(struct wgx_allowedips *t, struct wgx_aip_trie *tr)
 {
 	unsigned int want = jump_bits_for(tr->count), bits = tr->jump->bits;
+	struct wgx_aip_jump *old = tr->jump;
 
 	if (!tr->count) {
-		t->bytes -= jump_size(bits);
-		free(tr->jump);
 		publish(tr->jump, NULL);
+		t->bytes -= jump_size(bits);
+		free(old);
 	} else if (want > bits || want + 3 <= bits) {
 		(void)jump_rebuild(t, tr, want);
 	}
@@ -686,9 +687,12 @@ int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
 		return -EINVAL;
 	tr = trie_of(t, bits);
 	/* Everything that can fail comes before the first change. */
-	if (owner_reserve(t, peer) ||
-	    (!tr->jump && jump_rebuild(t, tr, JUMP_MIN_BITS)))
+	if (owner_reserve(t, peer))
 		return -ENOMEM;
+	if (!tr->jump && jump_rebuild(t, tr, JUMP_MIN_BITS)) {
+		owner_release_if_empty(t);
+		return -ENOMEM;
+	}
 	slot = &tr->root;
 	while ((n = *slot) && n->cidr < cidr && node_covers(n, k))
 		slot = &n->child[key_bit(k, n->cidr)];
