@@ -637,7 +637,6 @@ static void compare_lookups(const struct wgx_allowedips *t,
 }
 
 struct walk_check {
-	const struct ref_table *rt;
 	const struct ref **want;
 	size_t n, pos;
 	int bad;
@@ -670,7 +669,7 @@ static void compare_walks(const struct wgx_allowedips *t,
 	static const struct ref *want[R_PREFIXES];
 
 	for (int p = 0; p < R_PEERS; p++) {
-		struct walk_check w = { .rt = rt, .want = want };
+		struct walk_check w = { .want = want };
 
 		for (size_t i = 0; i < rt->n; i++)
 			if (rt->e[i].peer == p)
