@@ -19,10 +19,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The key each OpenSSL context was last loaded with. Loading a key costs
+ * more than sealing a small packet, and a session keeps its key for
+ * minutes, so a context is re-keyed only when the key changes. The copy
+ * lives in locked, guarded memory and is wiped with the context; the
+ * context holds the key schedule anyway.
+ */
+struct loaded_keys {
+	uint8_t enc[WGX_KEY_LEN];
+	uint8_t dec[WGX_KEY_LEN];
+	bool enc_set, dec_set;
+};
+
 struct wgx_aead {
 	enum wgx_aead_backend backend;
 	EVP_CIPHER_CTX *enc;
 	EVP_CIPHER_CTX *dec;
+	struct loaded_keys *keys;
 };
 
 static const char *const names[] = {
@@ -77,7 +91,10 @@ struct wgx_aead *wgx_aead_new(enum wgx_aead_backend backend)
 	if (backend != WGX_AEAD_SODIUM) {
 		a->enc = ossl_ctx(1);
 		a->dec = ossl_ctx(0);
-		if (!a->enc || !a->dec) {
+		a->keys = sodium_malloc(sizeof(*a->keys));
+		if (a->keys)
+			memset(a->keys, 0, sizeof(*a->keys));
+		if (!a->enc || !a->dec || !a->keys) {
 			wgx_aead_free(a);
 			return NULL;
 		}
@@ -92,6 +109,9 @@ void wgx_aead_free(struct wgx_aead *aead)
 	/* EVP_CIPHER_CTX_free() cleanses the key schedule it held. */
 	EVP_CIPHER_CTX_free(aead->enc);
 	EVP_CIPHER_CTX_free(aead->dec);
+	/* sodium_free() wipes before it releases. */
+	if (aead->keys)
+		sodium_free(aead->keys);
 	free(aead);
 }
 
@@ -134,6 +154,17 @@ static int ossl_tag(EVP_CIPHER_CTX *c, uint8_t *tag, bool set)
 
 	return set ? EVP_CIPHER_CTX_set_params(c, p)
 		   : EVP_CIPHER_CTX_get_params(c, p);
+}
+
+/* key when the context must be re-keyed, NULL when it already holds it. */
+static const uint8_t *key_to_load(uint8_t cached[32], bool *set,
+				  const uint8_t key[32])
+{
+	if (*set && !memcmp(cached, key, WGX_KEY_LEN))
+		return NULL;
+	memcpy(cached, key, WGX_KEY_LEN);
+	*set = true;
+	return key;
 }
 
 static int ossl_seal(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
@@ -184,7 +215,9 @@ int wgx_aead_seal_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
 	counter_nonce(nonce, counter);
 	if (use_openssl(aead, len))
 		return ossl_seal(aead->enc, dst, src, (int)len, ad, (int)ad_len,
-				 nonce, key);
+				 nonce,
+				 key_to_load(aead->keys->enc,
+					     &aead->keys->enc_set, key));
 	crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, len, ad,
 						  ad_len, NULL, nonce, key);
 	return 0;
@@ -204,7 +237,9 @@ bool wgx_aead_open_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
 	counter_nonce(nonce, counter);
 	if (use_openssl(aead, clen))
 		ok = ossl_open(aead->dec, dst, src, (int)clen, ad, (int)ad_len,
-			       nonce, key);
+			       nonce,
+			       key_to_load(aead->keys->dec,
+					   &aead->keys->dec_set, key));
 	else
 		ok = crypto_aead_chacha20poly1305_ietf_decrypt(
 			     dst, NULL, NULL, src, len, ad, ad_len, nonce,
