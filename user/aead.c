@@ -115,6 +115,19 @@ void wgx_aead_free(struct wgx_aead *aead)
 	free(aead);
 }
 
+void wgx_aead_forget(struct wgx_aead *aead)
+{
+	static const uint8_t zero[WGX_KEY_LEN], nonce[12];
+
+	if (!aead || !aead->keys)
+		return;
+	if (aead->keys->enc_set)
+		EVP_EncryptInit_ex2(aead->enc, NULL, zero, nonce, NULL);
+	if (aead->keys->dec_set)
+		EVP_DecryptInit_ex2(aead->dec, NULL, zero, nonce, NULL);
+	sodium_memzero(aead->keys, sizeof(*aead->keys));
+}
+
 const char *wgx_aead_backend_name(enum wgx_aead_backend backend)
 {
 	if (!valid(backend))
@@ -160,7 +173,7 @@ static int ossl_tag(EVP_CIPHER_CTX *c, uint8_t *tag, bool set)
 static const uint8_t *key_to_load(uint8_t cached[32], bool *set,
 				  const uint8_t key[32])
 {
-	if (*set && !memcmp(cached, key, WGX_KEY_LEN))
+	if (*set && !sodium_memcmp(cached, key, WGX_KEY_LEN))
 		return NULL;
 	memcpy(cached, key, WGX_KEY_LEN);
 	*set = true;

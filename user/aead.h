@@ -44,6 +44,11 @@ struct wgx_aead;
 /* NULL when out of memory or the back end cannot be set up. */
 struct wgx_aead *wgx_aead_new(enum wgx_aead_backend backend);
 void wgx_aead_free(struct wgx_aead *aead);
+/*
+ * Drop every key the context holds (wiped), as an idle thread does so
+ * keys do not outlive the sessions they belong to.
+ */
+void wgx_aead_forget(struct wgx_aead *aead);
 
 /* "openssl", "sodium" or "auto". */
 const char *wgx_aead_name(const struct wgx_aead *aead);

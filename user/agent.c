@@ -142,6 +142,13 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 		wgx_log_warn("reload: ListenPort changes need detach and "
 			     "attach; still on %u",
 			     a->dp->port);
+	if (cfg->fwmark != a->config->fwmark)
+		wgx_log_warn("reload: FwMark changes need detach and attach; "
+			     "the sockets keep the old mark");
+	if (cfg->mtu != a->config->mtu ||
+	    cfg->n_addresses != a->config->n_addresses)
+		wgx_log_warn("reload: MTU and Address changes need detach and "
+			     "attach");
 	err = wgx_device_configure(a->dev, cfg);
 	if (!err)
 		err = wgx_tunnel_sync_routes(&a->tunnel, cfg);

@@ -224,6 +224,9 @@ int wgx_cli_attach(int argc, char **argv)
 		return fail("interface '%s' does not exist in this network "
 			    "namespace%s",
 			    a.iface, "");
+	if (a.name && strlen(a.name) >= sizeof(tun))
+		return fail("bad tunnel name '%s': longer than %s characters",
+			    a.name, "15");
 	if (a.name)
 		snprintf(tun, sizeof(tun), "%s", a.name);
 	else if (tun_from_config(a.config, tun, sizeof(tun)) < 0)
@@ -367,14 +370,23 @@ static int show_all(bool json)
 		return fail("can't list instances: %s%s", strerror(-err), "");
 	if (json)
 		fputs("[", stdout);
-	for (size_t i = 0; i < n; i++) {
-		if (json && i)
-			fputs(",", stdout);
-		else if (!json && i)
-			fputs("\n", stdout);
-		fflush(stdout);
-		if (call(&list[i], json ? "show-json" : "show", true))
+	for (size_t i = 0, shown = 0; i < n; i++) {
+		struct wgx_control_response resp = { 0 };
+		int cerr =
+			wgx_control_call(list[i].sock_path,
+					 json ? "show-json" : "show", 0, &resp);
+
+		/* A separator only between answers that came: valid JSON. */
+		if (!cerr && resp.payload) {
+			if (shown++)
+				fputs(json ? "," : "\n", stdout);
+			fputs(resp.payload, stdout);
+		} else {
+			fprintf(stderr, "wgxdp: show %s: %s\n", list[i].tun,
+				resp.error[0] ? resp.error : strerror(-cerr));
 			rc = 1;
+		}
+		wgx_control_response_free(&resp);
 	}
 	if (json)
 		fputs("]\n", stdout);

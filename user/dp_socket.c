@@ -27,10 +27,17 @@
 
 enum {
 	BATCH = 64,
+	/* A thread idle this long wipes the keys its crypto context holds. */
+	IDLE_MS = 1000,
+	ICMP_PER_SECOND = 100,
+	/* Datagrams up to jumbo frames, even when our own MTU is smaller. */
+	MIN_BUFFER = 9000 + 128,
 	/* Events the agent must see at once; the rest wait for its tick. */
 	URGENT_EVENTS = WGX_EV_WANT_HANDSHAKE | WGX_EV_KEY_CONFIRMED |
 			WGX_EV_LASTMINUTE_REKEY,
 };
+
+struct batch;
 
 struct sock_dp {
 	struct wgx_datapath dp;
@@ -38,6 +45,11 @@ struct sock_dp {
 	size_t bufsz;
 	pthread_t rx, tx;
 	bool rx_started, tx_started;
+	/* Allocated before the threads start, so a thread cannot fail. */
+	struct batch *rx_batch, *tx_batch;
+	struct wgx_aead *rx_aead, *tx_aead;
+	/* ICMP errors sent back into the TUN: a token bucket (TX thread). */
+	uint64_t icmp_tokens, icmp_last_ns;
 };
 
 struct batch {
@@ -61,6 +73,28 @@ static int batch_init(struct batch *b, size_t bufsz)
 	return 0;
 }
 
+static void batch_free(struct batch *b, size_t bufsz);
+
+static struct batch *new_batch(size_t bufsz)
+{
+	struct batch *b = malloc(sizeof(*b));
+
+	if (b && batch_init(b, bufsz) < 0) {
+		batch_free(b, bufsz);
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+static void free_batch(struct batch *b, size_t bufsz)
+{
+	if (!b)
+		return;
+	batch_free(b, bufsz);
+	free(b);
+}
+
 static void batch_free(struct batch *b, size_t bufsz)
 {
 	for (int i = 0; i < BATCH; i++) {
@@ -78,6 +112,20 @@ static void raise_event(struct wgx_peer *p, unsigned int ev, bool *wake)
 {
 	if (wgx_peer_raise(p, ev) && (ev & URGENT_EVENTS))
 		*wake = true;
+}
+
+/*
+ * A keypair that wants a rekey says so on every packet until the new
+ * session exists; ask the agent at most once a second, not per batch.
+ */
+static bool rekey_ask_due(struct wgx_keypair *kp, uint64_t now)
+{
+	uint64_t last =
+		atomic_load_explicit(&kp->rekey_asked_ns, memory_order_relaxed);
+
+	if (last && now - last < 1000000000ULL)
+		return false;
+	return atomic_compare_exchange_strong(&kp->rekey_asked_ns, &last, now);
 }
 
 /* ---- receive ---------------------------------------------------------- */
@@ -119,6 +167,34 @@ static bool source_allowed(struct wgx_device *dev, struct wgx_peer *p,
 	return wgx_allowedips_lookup(&dev->allowedips, AF_INET6, pkt + 8) == p;
 }
 
+/* open() failures that happen after the tag and the replay check passed. */
+static bool inner_error(int err)
+{
+	return err == -EPROTONOSUPPORT || err == -EOVERFLOW;
+}
+
+static void authenticated(struct wgx_peer *p, struct wgx_keypair *kp,
+			  const union wgx_sockaddr *src, size_t len,
+			  uint64_t now, bool *wake)
+{
+	union wgx_sockaddr cur;
+	bool has;
+
+	/* Roaming: compare first, so the common case takes no write. */
+	wgx_peer_get_endpoint(p, &cur, &has);
+	if (!has || !wgx_sockaddr_equal(&cur, src))
+		wgx_peer_set_endpoint(p, src);
+	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
+	raise_event(p, WGX_EV_AUTH_RECEIVED | WGX_EV_TRAVERSAL, wake);
+	if (kp == p->keypairs.next) {
+		atomic_store(&p->confirmed, kp);
+		raise_event(p, WGX_EV_KEY_CONFIRMED, wake);
+	}
+	if (kp == p->keypairs.current && wgx_transport_rekey_on_recv(kp, now) &&
+	    rekey_ask_due(kp, now))
+		raise_event(p, WGX_EV_LASTMINUTE_REKEY, wake);
+}
+
 /* Decrypt one data message; returns the inner length to deliver or 0. */
 static int rx_data(struct sock_dp *s, struct wgx_aead *aead, uint8_t *buf,
 		   size_t len, const union wgx_sockaddr *src, uint8_t *out,
@@ -138,29 +214,27 @@ static int rx_data(struct sock_dp *s, struct wgx_aead *aead, uint8_t *buf,
 	kp = e.ptr;
 	p = e.owner;
 	n = wgx_transport_open(aead, kp, buf, len, out, s->bufsz, now);
-	if (n < 0) {
+	if (n < 0 && !inner_error(n)) {
 		wgx_stats_add(&dev->stats, open_error_stat(n), len);
 		return 0;
 	}
 	/* Authenticated and not a replay: now it may move the endpoint. */
-	wgx_peer_set_endpoint(p, src);
-	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
-	raise_event(p, WGX_EV_AUTH_RECEIVED | WGX_EV_TRAVERSAL, wake);
-	if (kp == p->keypairs.next) {
-		atomic_store(&p->confirmed, kp);
-		raise_event(p, WGX_EV_KEY_CONFIRMED, wake);
-	}
-	if (kp == p->keypairs.current && wgx_transport_rekey_on_recv(kp, now))
-		raise_event(p, WGX_EV_LASTMINUTE_REKEY, wake);
+	authenticated(p, kp, src, len, now, wake);
 	if (n == 0) {
 		wgx_stats_add(&dev->stats, WGX_STAT_RX_KEEPALIVE, len);
+		return 0;
+	}
+	/* Data, even if unusable, counts for the timers (as the kernel). */
+	atomic_store_explicit(&p->last_received_ns, now, memory_order_relaxed);
+	raise_event(p, WGX_EV_DATA_RECEIVED, wake);
+	if (n < 0) {
+		wgx_stats_add(&dev->stats, open_error_stat(n), len);
 		return 0;
 	}
 	if (!source_allowed(dev, p, out)) {
 		wgx_stats_add(&dev->stats, WGX_STAT_DROP_ALLOWEDIPS, len);
 		return 0;
 	}
-	raise_event(p, WGX_EV_DATA_RECEIVED, wake);
 	wgx_stats_add(&dev->stats, WGX_STAT_RX_DATA, len);
 	return n;
 }
@@ -173,12 +247,14 @@ static void rx_batch(struct sock_dp *s, struct wgx_aead *aead, struct batch *b,
 	bool wake = false;
 
 	pthread_rwlock_rdlock(&dev->lock);
+	wgx_index_read_lock(dev->indices);
 	for (int i = 0; i < count; i++) {
 		uint8_t *buf = b->buf[i];
 		size_t len = b->msg[i].msg_len;
 
 		b->len[i] = 0;
-		if (len < 4 || buf[1] || buf[2] || buf[3]) {
+		if (len < 4 || buf[1] || buf[2] || buf[3] ||
+		    (b->msg[i].msg_hdr.msg_flags & MSG_TRUNC)) {
 			wgx_stats_add(&dev->stats, WGX_STAT_DROP_MALFORMED,
 				      len);
 		} else if (buf[0] == WGX_MSG_DATA &&
@@ -187,11 +263,13 @@ static void rx_batch(struct sock_dp *s, struct wgx_aead *aead, struct batch *b,
 					    b->out[i], now, &wake);
 		} else if (handshake_size_ok(buf[0], len)) {
 			wgx_device_queue_handshake(dev, buf, len, &b->addr[i]);
+			wake = true;
 		} else {
 			wgx_stats_add(&dev->stats, WGX_STAT_DROP_MALFORMED,
 				      len);
 		}
 	}
+	wgx_index_read_unlock(dev->indices);
 	pthread_rwlock_unlock(&dev->lock);
 	/* Before delivery: a key confirmation must beat the reply it causes. */
 	if (wake)
@@ -236,34 +314,47 @@ static void drain_socket(struct sock_dp *s, struct wgx_aead *aead,
 static void *rx_thread(void *arg)
 {
 	struct sock_dp *s = arg;
-	struct wgx_aead *aead = wgx_aead_new(WGX_AEAD_DEFAULT);
 	struct pollfd pfd[3] = { { .fd = s->stop_fd, .events = POLLIN },
 				 { .fd = s->fd4, .events = POLLIN },
 				 { .fd = s->fd6, .events = POLLIN } };
-	struct batch *b = malloc(sizeof(*b));
 
-	if (!aead || !b || batch_init(b, s->bufsz) < 0) {
-		wgx_log_error("receive thread: out of memory");
-		goto out;
-	}
 	for (;;) {
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+		int n = poll(pfd, 3, IDLE_MS);
+
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n == 0) {
+			/* Idle: no key should linger in the crypto context. */
+			wgx_aead_forget(s->rx_aead);
+			continue;
+		}
 		if (pfd[0].revents)
 			break;
 		for (int i = 1; i < 3; i++)
 			if (pfd[i].revents & POLLIN)
-				drain_socket(s, aead, b, pfd[i].fd);
+				drain_socket(s, s->rx_aead, s->rx_batch,
+					     pfd[i].fd);
 	}
-out:
-	if (b)
-		batch_free(b, s->bufsz);
-	free(b);
-	wgx_aead_free(aead);
 	return NULL;
 }
 
 /* ---- send ------------------------------------------------------------- */
+
+/* At most ICMP_PER_SECOND errors into the TUN, with a burst of as many. */
+static bool icmp_allowed(struct sock_dp *s, uint64_t now)
+{
+	const uint64_t cost = 1000000000ULL / ICMP_PER_SECOND;
+	const uint64_t max = cost * ICMP_PER_SECOND;
+
+	s->icmp_tokens += now - s->icmp_last_ns;
+	if (s->icmp_tokens > max)
+		s->icmp_tokens = max;
+	s->icmp_last_ns = now;
+	if (s->icmp_tokens < cost)
+		return false;
+	s->icmp_tokens -= cost;
+	return true;
+}
 
 static void tx_icmp(struct sock_dp *s, const uint8_t *pkt, size_t len)
 {
@@ -271,6 +362,9 @@ static void tx_icmp(struct sock_dp *s, const uint8_t *pkt, size_t len)
 	const uint8_t *from = NULL;
 	uint8_t out[1280];
 	int n;
+
+	if (!icmp_allowed(s, wgx_now()))
+		return;
 
 	if ((pkt[0] >> 4) == 4 && dev->has_tun_addr4)
 		from = dev->tun_addr4;
@@ -329,9 +423,10 @@ static int tx_one(struct sock_dp *s, struct wgx_aead *aead, const uint8_t *pkt,
 	}
 	atomic_fetch_add_explicit(&p->tx_bytes, (uint64_t)n,
 				  memory_order_relaxed);
+	atomic_store_explicit(&p->last_sent_ns, now, memory_order_relaxed);
 	raise_event(p, WGX_EV_DATA_SENT | WGX_EV_AUTH_SENT | WGX_EV_TRAVERSAL,
 		    wake);
-	if (wgx_transport_rekey_on_send(kp, now))
+	if (wgx_transport_rekey_on_send(kp, now) && rekey_ask_due(kp, now))
 		raise_event(p, WGX_EV_WANT_HANDSHAKE, wake);
 	return n;
 }
@@ -423,31 +518,24 @@ static void tx_batch(struct sock_dp *s, struct wgx_aead *aead, struct batch *b,
 static void *tx_thread(void *arg)
 {
 	struct sock_dp *s = arg;
-	struct wgx_aead *aead = wgx_aead_new(WGX_AEAD_DEFAULT);
 	struct pollfd pfd[2] = { { .fd = s->stop_fd, .events = POLLIN },
 				 { .fd = s->tun_fd, .events = POLLIN } };
-	struct batch *b = malloc(sizeof(*b));
 
-	if (!aead || !b || batch_init(b, s->bufsz) < 0) {
-		wgx_log_error("send thread: out of memory");
-		goto out;
-	}
 	for (;;) {
-		int count;
+		int count, n = poll(pfd, 2, IDLE_MS);
 
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n == 0) {
+			wgx_aead_forget(s->tx_aead);
+			continue;
+		}
 		if (pfd[0].revents)
 			break;
-		count = tx_read(s, b);
+		count = tx_read(s, s->tx_batch);
 		if (count)
-			tx_batch(s, aead, b, count);
+			tx_batch(s, s->tx_aead, s->tx_batch, count);
 	}
-out:
-	if (b)
-		batch_free(b, s->bufsz);
-	free(b);
-	wgx_aead_free(aead);
 	return NULL;
 }
 
@@ -531,6 +619,10 @@ static void sock_destroy(struct wgx_datapath *dp)
 		close(s->fd6);
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
+	free_batch(s->rx_batch, s->bufsz);
+	free_batch(s->tx_batch, s->bufsz);
+	wgx_aead_free(s->rx_aead);
+	wgx_aead_free(s->tx_aead);
 	free(s);
 }
 
@@ -578,10 +670,19 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	s->fd4 = s->fd6 = -1;
 	s->tun_fd = o->tun_fd;
 	/* A full inner packet, the data header and tag, and slack. */
-	s->bufsz = dev->mtu + 128;
+	s->bufsz = dev->mtu + 128 > MIN_BUFFER ? dev->mtu + 128 : MIN_BUFFER;
 	s->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (s->stop_fd < 0) {
 		err = -errno;
+		goto fail;
+	}
+	s->rx_batch = new_batch(s->bufsz);
+	s->tx_batch = new_batch(s->bufsz);
+	s->rx_aead = wgx_aead_new(WGX_AEAD_DEFAULT);
+	s->tx_aead = wgx_aead_new(WGX_AEAD_DEFAULT);
+	if (!s->rx_batch || !s->tx_batch || !s->rx_aead || !s->tx_aead) {
+		wgx_log_error("Couldn't allocate datapath buffers");
+		err = -ENOMEM;
 		goto fail;
 	}
 	err = open_sockets(s, o);

@@ -8,6 +8,7 @@
 #include "index.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "crypto.h"
@@ -25,6 +26,8 @@ struct wgx_index_table {
 	uint32_t count;
 	wgx_index_observer_fn observer;
 	void *observer_ctx;
+	/* Writers take it inside every change; readers via read_lock(). */
+	pthread_rwlock_t lock;
 };
 
 static void notify(const struct wgx_index_table *t,
@@ -73,6 +76,7 @@ struct wgx_index_table *wgx_index_new(void)
 		free(t);
 		return NULL;
 	}
+	pthread_rwlock_init(&t->lock, NULL);
 	return t;
 }
 
@@ -80,6 +84,7 @@ void wgx_index_free(struct wgx_index_table *t)
 {
 	if (!t)
 		return;
+	pthread_rwlock_destroy(&t->lock);
 	free(t->slots);
 	free(t);
 }
@@ -122,8 +127,8 @@ static void put(struct wgx_index_table *t, uint32_t slot, uint32_t index,
 	notify(t, &t->slots[slot], true);
 }
 
-int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
-			enum wgx_index_type type, void *ptr, void *owner)
+static int insert_at_locked(struct wgx_index_table *t, uint32_t index,
+			    enum wgx_index_type type, void *ptr, void *owner)
 {
 	uint32_t slot;
 	int ret;
@@ -140,8 +145,8 @@ int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
 	return 0;
 }
 
-int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
-		     void *ptr, void *owner, uint32_t *index)
+static int insert_locked(struct wgx_index_table *t, enum wgx_index_type type,
+			 void *ptr, void *owner, uint32_t *index)
 {
 	int ret = reserve_one(t);
 
@@ -162,8 +167,8 @@ int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
 	return -ENOSPC;
 }
 
-int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
-		      enum wgx_index_type type, void *ptr)
+static int replace_locked(struct wgx_index_table *t, uint32_t index,
+			  enum wgx_index_type type, void *ptr)
 {
 	uint32_t slot;
 
@@ -182,7 +187,7 @@ int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
  * Backward-shift deletion: walk the run after the hole and move back every
  * entry whose home is not in (hole, here], so no probe run is broken.
  */
-int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
+static int remove_locked(struct wgx_index_table *t, uint32_t index)
 {
 	uint32_t mask = capacity(t) - 1, hole, i;
 
@@ -204,6 +209,59 @@ int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
 	t->slots[hole] = (struct wgx_index_entry){ 0 };
 	t->count--;
 	return 0;
+}
+
+int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
+			enum wgx_index_type type, void *ptr, void *owner)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = insert_at_locked(t, index, type, ptr, owner);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
+		     void *ptr, void *owner, uint32_t *index)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = insert_locked(t, type, ptr, owner, index);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
+		      enum wgx_index_type type, void *ptr)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = replace_locked(t, index, type, ptr);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = remove_locked(t, index);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+void wgx_index_read_lock(struct wgx_index_table *t)
+{
+	pthread_rwlock_rdlock(&t->lock);
+}
+
+void wgx_index_read_unlock(struct wgx_index_table *t)
+{
+	pthread_rwlock_unlock(&t->lock);
 }
 
 bool wgx_index_lookup(const struct wgx_index_table *t, uint32_t index,
