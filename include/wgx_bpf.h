@@ -87,15 +87,22 @@ enum wgx_xdp_flags {
 	WGX_XDP_UNDER_LOAD = 1 << 0,
 };
 
-/* local_addrs: hash, IFACE's own addresses (value: 1). Also the key of
- * the per-source handshake budget (an LRU hash). IPv4 in the first 4
- * bytes of addr, the rest zero. */
+/* local_addrs: hash, IFACE's own addresses (value: __u32 1). Also the
+ * key of the per-source handshake budget (an LRU hash). addr in network
+ * byte order as on the wire; IPv4 in the first 4 bytes of addr, the rest
+ * zero. Every byte not set must be zero: the maps hash the whole key. */
 struct wgx_addr_key {
 	__u8 family; /* 4 or 6 */
 	__u8 reserved[3];
 	__u8 addr[16];
 };
 
+/*
+ * hs_budget value: a token bucket counted in nanoseconds. One initiation
+ * costs 1e9 / hs_rate ns of credit; the bucket holds at most hs_burst
+ * initiations' worth and refills with elapsed time. hs_rate 0: no refill
+ * (hs_burst initiations per source, then none while under load).
+ */
 struct wgx_hs_budget {
 	__u64 tokens_ns; /* credit in nanoseconds of the refill rate */
 	__u64 last_ns;
