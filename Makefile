@@ -37,6 +37,9 @@ BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
 NETNS_SRCS := $(wildcard tests/netns/*.c)
 NETNS_BINS := $(NETNS_SRCS:tests/netns/%.c=$(BUILD)/tests/netns/%)
 HEADERS    := $(wildcard include/*.h user/*.h tests/unit/*.h)
+# Minimal XDP objects the loader's netns test attaches (t_loader.sh).
+LOADER_TEST_BPF := $(BUILD)/tests/bpf/loader_test.bpf.o \
+		   $(BUILD)/tests/bpf/loader_foreign.bpf.o
 
 WGXDP := $(BUILD)/wgxdp
 UNIT  := $(BUILD)/tests/unit/unit
@@ -62,7 +65,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	bench vectors demo
 
 all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(UNIT) $(BENCH_BINS) $(NETNS_BINS) \
-	$(BPF_TEST)
+	$(BPF_TEST) $(LOADER_TEST_BPF)
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$<)
@@ -111,6 +114,15 @@ $(BUILD)/tests/netns/%: tests/netns/%.c $(BUILD)/libwgx.a $(HEADERS)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwgx.a $(LDLIBS)
+
+# XDP objects for the loader test, compiled like the real program (CO-RE
+# against vmlinux/vmlinux.h, BTF for readable map dumps).
+$(LOADER_TEST_BPF): $(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c \
+		include/wgx_bpf.h vmlinux/vmlinux.h
+	$(call msg,BPF,$<)
+	@mkdir -p $(@D)
+	$(Q)clang -target bpf -O2 -g -Wall -Werror -Ivmlinux -Iinclude \
+		-c $< -o $@
 
 # Test vectors from shared/ flattened to "path=value" lines for the C tests.
 VECTOR_JSON := $(wildcard $(SHARED)/vectors/*.json)
