@@ -167,7 +167,7 @@ lint:
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -D__linux__ -Iinclude -Iuser \
 		--suppress=missingIncludeSystem user tests/unit $(wildcard tests/netns) \
-		$(wildcard tests/bpf) tools/bench
+		$(filter-out %.bpf.c,$(wildcard tests/bpf/*.c)) tools/bench
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
 		tests/netns/*.sh tools/demo tools/bench/tunnel .ci/run
