@@ -80,7 +80,16 @@ int wgx_device_new(struct wgx_device **out)
  */
 static void keypairs_changed(struct wgx_peer *p)
 {
+	struct wgx_device *dev = p->dev;
+
 	atomic_store(&p->confirmed, NULL);
+	if (dev->keypairs_hook)
+		dev->keypairs_hook(dev->keypairs_hook_ctx, p);
+}
+
+bool wgx_device_under_load(const struct wgx_device *dev, uint64_t now)
+{
+	return dev->force_under_load || now < dev->under_load_until;
 }
 
 static void peer_free(struct wgx_peer *p)
@@ -629,9 +638,7 @@ static void drain_handshakes(struct wgx_device *dev, uint64_t now)
 		/* Under load for a second after the queue ran deep. */
 		if (depth >= WGX_HSQ_LOAD)
 			dev->under_load_until = now + 1000000000ULL;
-		handle_handshake(dev, &it,
-				 dev->force_under_load ||
-					 now < dev->under_load_until,
+		handle_handshake(dev, &it, wgx_device_under_load(dev, now),
 				 now);
 	}
 }

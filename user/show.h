@@ -10,12 +10,14 @@
 
 #include "control.h"
 #include "device.h"
+#include "xdp.h"
 
 struct wgx_show_info {
 	const char *tun;
 	const char *iface;
 	const char *mode;
 	uint16_t listen_port;
+	struct wgx_xdp *xdp; /* NULL in socket mode */
 };
 
 int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
