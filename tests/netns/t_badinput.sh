@@ -263,8 +263,7 @@ check "replayed data: dropped as replays, never delivered twice" replay_round
 # ------------------------------------------------------------ afterwards
 
 daemon_alive() {
-	# The pid file holds the pid on its first line.
-	local pid=${WGX_PID[$TUN_B]%%$'\n'*}
+	local pid=${WGX_PID[$TUN_B]}
 	proc_alive "$pid" || {
 		echo "wgxdp (pid $pid) is gone"
 		return 1

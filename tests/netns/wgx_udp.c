@@ -4,7 +4,8 @@
  * UDP payloads to the one address it is given (the tests give addresses
  * inside their own namespaces) and records payloads from the wire with an
  * AF_PACKET socket so they can be replayed. Every run is bounded: at most
- * MAX_COUNT payloads, MAX_SECONDS of run time.
+ * MAX_COUNT payloads per command, SEND_SECONDS of sending (then SIGALRM
+ * ends it), a capture at most TIMEOUT_S <= MAX_SECONDS.
  *
  *   wgx_udp random ADDR PORT N COUNT   COUNT payloads of N random bytes
  *                                       (N = 0: random lengths 0..1472)
@@ -36,7 +37,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <net/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -430,8 +430,10 @@ static void record(struct capture *c, const uint8_t *p, size_t len)
 
 /*
  * One frame from the socket: the virtio-net header the kernel prepends,
- * the link header (Ethernet on a veth, none on a TUN), then the IP packet. A UDP GSO frame (several datagrams in one) is split
- * by its segment size, as the receiving socket would see it.
+ * the link header (Ethernet on a veth, none on a TUN), then the IP
+ * packet; IPv6 only without extension headers. A UDP GSO frame (several
+ * datagrams in one) is split by its segment size, as the receiving socket
+ * would see it.
  */
 static void frame(struct capture *c, const uint8_t *buf, size_t len,
 		  const struct sockaddr_ll *from)
@@ -442,6 +444,10 @@ static void frame(struct capture *c, const uint8_t *buf, size_t len,
 	const uint8_t *ip = buf + sizeof(*vh) + link, *udp;
 	size_t iplen, hl, plen, seg, ulen;
 
+	/* Loopback shows each packet twice: keep the copy going in. */
+	if (from->sll_hatype == ARPHRD_LOOPBACK &&
+	    from->sll_pkttype == PACKET_OUTGOING)
+		return;
 	if (len < sizeof(*vh) + link)
 		return;
 	iplen = len - sizeof(*vh) - link;
