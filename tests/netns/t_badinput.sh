@@ -9,7 +9,7 @@
 # right counter, deliver no replay, keep the ping loop answered and the
 # tunnel working. build/tests/netns/wgx_udp (tests/netns/wgx_udp.c) sends
 # the input from A's underlay address to B's wgxdp port and captures on
-# B's veth. Runtime: about 25 s.
+# B's veth. Runtime: about 15 s.
 #
 #   netns wgx-<pid>-a                          netns wgx-<pid>-b
 #   wireguard-go wgx<pid>ta                    wgxdp wgx<pid>tb
