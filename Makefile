@@ -24,7 +24,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
 	    -Wno-missing-field-initializers
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude -Iuser \
-	      $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+	      -I$(BUILD)/bpf $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lsodium -lb2 -lcrypto -lelf -lz -lpthread $(EXTRA_LDLIBS)
 
 USER_SRCS  := $(wildcard user/*.c)
@@ -37,9 +37,23 @@ BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
 NETNS_SRCS := $(wildcard tests/netns/*.c)
 NETNS_BINS := $(NETNS_SRCS:tests/netns/%.c=$(BUILD)/tests/netns/%)
 HEADERS    := $(wildcard include/*.h user/*.h tests/unit/*.h)
+# Minimal XDP objects the loader's netns test attaches (t_loader.sh).
+LOADER_TEST_BPF := $(BUILD)/tests/bpf/loader_test.bpf.o \
+		   $(BUILD)/tests/bpf/loader_foreign.bpf.o
 
 WGXDP := $(BUILD)/wgxdp
 UNIT  := $(BUILD)/tests/unit/unit
+
+# The XDP program: clang -target bpf against vmlinux.h, then a libbpf
+# skeleton that userspace includes as "wgxdp.skel.h".
+BPF_CC     ?= clang
+BPFTOOL    ?= bpftool
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -Iinclude -Ivmlinux
+BPF_HDRS   := $(wildcard bpf/*.h) include/wgx_bpf.h include/wgx_wire.h \
+	      vmlinux/vmlinux.h
+BPF_OBJ    := $(BUILD)/bpf/wgxdp.bpf.o
+BPF_SKEL   := $(BUILD)/bpf/wgxdp.skel.h
+BPF_TEST   := $(BUILD)/tests/bpf/bpf_test
 
 DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
@@ -50,12 +64,33 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 .PHONY: all deps test test-unit test-netns lint asan clean install vmlinux \
 	bench vectors demo
 
-all: $(WGXDP) $(UNIT) $(BENCH_BINS) $(NETNS_BINS)
+all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(UNIT) $(BENCH_BINS) $(NETNS_BINS) \
+	$(BPF_TEST) $(LOADER_TEST_BPF)
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
+	$(call msg,BPF,$<)
+	@mkdir -p $(@D)
+	$(Q)$(BPF_CC) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# User code may include the skeleton: build it first; the loader, which
+# does include it, is rebuilt whenever it changes.
+$(LIB_OBJS) $(BUILD)/user/main.o $(UNIT_OBJS): | $(BPF_SKEL)
+$(BUILD)/user/loader.o: $(BPF_SKEL)
+
+# Fixture tests of the XDP program through BPF_PROG_TEST_RUN (needs root).
+$(BPF_TEST): tests/bpf/bpf_test.c $(BPF_SKEL) $(HEADERS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/libwgx.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -79,6 +114,15 @@ $(BUILD)/tests/netns/%: tests/netns/%.c $(BUILD)/libwgx.a $(HEADERS)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwgx.a $(LDLIBS)
+
+# XDP objects for the loader test, compiled like the real program (CO-RE
+# against vmlinux/vmlinux.h, BTF for readable map dumps).
+$(LOADER_TEST_BPF): $(BUILD)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c \
+		include/wgx_bpf.h vmlinux/vmlinux.h
+	$(call msg,BPF,$<)
+	@mkdir -p $(@D)
+	$(Q)clang -target bpf -O2 -g -Wall -Werror -Ivmlinux -Iinclude \
+		-c $< -o $@
 
 # Test vectors from shared/ flattened to "path=value" lines for the C tests.
 VECTOR_JSON := $(wildcard $(SHARED)/vectors/*.json)
@@ -122,7 +166,8 @@ lint:
 	$(call msg,CPPCHK,user)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -D__linux__ -Iinclude -Iuser \
-		--suppress=missingIncludeSystem user tests/unit $(wildcard tests/netns) tools/bench
+		--suppress=missingIncludeSystem user tests/unit $(wildcard tests/netns) \
+		$(filter-out %.bpf.c,$(wildcard tests/bpf/*.c)) tools/bench
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
 		tests/netns/*.sh tools/demo tools/bench/tunnel .ci/run

@@ -1,62 +1,62 @@
 // SPDX-License-Identifier: MIT
 /*
- * Two back ends for the transport AEAD. The OpenSSL one keeps one cipher
- * context per direction, bound to ChaCha20-Poly1305 once at creation;
- * each packet then only loads key and nonce, which resets the Poly1305
- * state, so nothing is allocated or looked up per packet. libsodium is
- * stateless and needs no context at all.
- *
- * OpenSSL 3.0's EVP layer costs about as much per packet as encrypting a
- * small one (parameter look-ups by name, IV and key length queries on
- * every init, the tag through ctrl). So the OpenSSL back end calls the
- * provider's ChaCha20-Poly1305 directly: the very implementation EVP
- * would reach, found once through the public provider interface
- * (OSSL_PROVIDER_query_operation(), provider-cipher(7)). Should that
- * lookup fail, it goes through EVP as before.
+ * Two back ends for the transport AEAD. The OpenSSL one keeps one
+ * EVP_CIPHER_CTX per direction, bound to ChaCha20-Poly1305 once at
+ * creation; each packet then only loads key and nonce, which resets the
+ * Poly1305 state, so nothing is allocated or looked up per packet. That
+ * reload still costs a few hundred nanoseconds in OpenSSL 3.0's EVP layer,
+ * more than libsodium spends on a whole small packet, hence "auto".
+ * libsodium is stateless and needs no context at all.
  */
 #include "aead.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/provider.h>
-#include <pthread.h>
+#include <openssl/params.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The provider's ChaCha20-Poly1305 functions (provider-cipher(7)). */
-struct direct {
-	EVP_CIPHER *cipher; /* held for good: keeps the provider loaded */
-	void *provctx;
-	OSSL_FUNC_cipher_newctx_fn *newctx;
-	OSSL_FUNC_cipher_freectx_fn *freectx;
-	OSSL_FUNC_cipher_encrypt_init_fn *einit;
-	OSSL_FUNC_cipher_decrypt_init_fn *dinit;
-	OSSL_FUNC_cipher_update_fn *update;
-	OSSL_FUNC_cipher_final_fn *final;
-	OSSL_FUNC_cipher_get_ctx_params_fn *get_params;
-	OSSL_FUNC_cipher_set_ctx_params_fn *set_params;
-	bool ok;
+/*
+ * The key each OpenSSL context was last loaded with. Loading a key costs
+ * more than sealing a small packet, and a session keeps its key for
+ * minutes, so a context is re-keyed only when the key changes. The copy
+ * lives in locked, guarded memory and is wiped with the context; the
+ * context holds the key schedule anyway.
+ */
+struct loaded_keys {
+	uint8_t enc[WGX_KEY_LEN];
+	uint8_t dec[WGX_KEY_LEN];
+	bool enc_set, dec_set;
 };
-
-static struct direct direct;
-static pthread_once_t direct_once = PTHREAD_ONCE_INIT;
 
 struct wgx_aead {
 	enum wgx_aead_backend backend;
-	/* OpenSSL: provider contexts when direct.ok, else EVP ones. */
-	void *enc_direct, *dec_direct;
 	EVP_CIPHER_CTX *enc;
 	EVP_CIPHER_CTX *dec;
+	struct loaded_keys *keys;
 };
 
 static const char *const names[] = {
 	[WGX_AEAD_OPENSSL] = "openssl",
 	[WGX_AEAD_SODIUM] = "sodium",
+	[WGX_AEAD_AUTO] = "auto",
 };
+
+static bool valid(enum wgx_aead_backend b)
+{
+	return b == WGX_AEAD_OPENSSL || b == WGX_AEAD_SODIUM ||
+	       b == WGX_AEAD_AUTO;
+}
+
+/* Which library handles a message of len bytes. */
+static bool use_openssl(const struct wgx_aead *a, size_t len)
+{
+	return a->backend == WGX_AEAD_OPENSSL ||
+	       (a->backend == WGX_AEAD_AUTO && len >= WGX_AEAD_AUTO_MIN_LEN);
+}
 
 /* RFC 8439 nonce as WireGuard builds it: 32 zero bits, then le64. */
 static void counter_nonce(uint8_t nonce[12], uint64_t counter)
@@ -64,63 +64,6 @@ static void counter_nonce(uint8_t nonce[12], uint64_t counter)
 	memset(nonce, 0, 4);
 	for (int i = 0; i < 8; i++)
 		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
-}
-
-static void direct_fn(const OSSL_DISPATCH *d)
-{
-	switch (d->function_id) {
-	case OSSL_FUNC_CIPHER_NEWCTX:
-		direct.newctx = OSSL_FUNC_cipher_newctx(d);
-		break;
-	case OSSL_FUNC_CIPHER_FREECTX:
-		direct.freectx = OSSL_FUNC_cipher_freectx(d);
-		break;
-	case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
-		direct.einit = OSSL_FUNC_cipher_encrypt_init(d);
-		break;
-	case OSSL_FUNC_CIPHER_DECRYPT_INIT:
-		direct.dinit = OSSL_FUNC_cipher_decrypt_init(d);
-		break;
-	case OSSL_FUNC_CIPHER_UPDATE:
-		direct.update = OSSL_FUNC_cipher_update(d);
-		break;
-	case OSSL_FUNC_CIPHER_FINAL:
-		direct.final = OSSL_FUNC_cipher_final(d);
-		break;
-	case OSSL_FUNC_CIPHER_GET_CTX_PARAMS:
-		direct.get_params = OSSL_FUNC_cipher_get_ctx_params(d);
-		break;
-	case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
-		direct.set_params = OSSL_FUNC_cipher_set_ctx_params(d);
-		break;
-	}
-}
-
-/* Find the implementation EVP_chacha20_poly1305() resolves to. */
-static void direct_init(void)
-{
-	const OSSL_PROVIDER *prov;
-	const OSSL_ALGORITHM *alg;
-	int no_store;
-
-	direct.cipher = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-	prov = direct.cipher ? EVP_CIPHER_get0_provider(direct.cipher) : NULL;
-	if (!prov)
-		return;
-	alg = OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER, &no_store);
-	for (; alg && alg->algorithm_names; alg++) {
-		if (!EVP_CIPHER_is_a(direct.cipher, alg->algorithm_names) &&
-		    strcmp(alg->algorithm_names, "ChaCha20-Poly1305"))
-			continue;
-		for (const OSSL_DISPATCH *d = alg->implementation;
-		     d->function_id; d++)
-			direct_fn(d);
-		break;
-	}
-	direct.provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
-	direct.ok = direct.newctx && direct.freectx && direct.einit &&
-		    direct.dinit && direct.update && direct.final &&
-		    direct.get_params && direct.set_params;
 }
 
 static EVP_CIPHER_CTX *ossl_ctx(int enc)
@@ -139,47 +82,55 @@ struct wgx_aead *wgx_aead_new(enum wgx_aead_backend backend)
 {
 	struct wgx_aead *a;
 
-	if (backend != WGX_AEAD_OPENSSL && backend != WGX_AEAD_SODIUM)
+	if (!valid(backend))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	a->backend = backend;
-	if (backend != WGX_AEAD_OPENSSL)
-		return a;
-	pthread_once(&direct_once, direct_init);
-	if (direct.ok) {
-		a->enc_direct = direct.newctx(direct.provctx);
-		a->dec_direct = direct.newctx(direct.provctx);
-		if (a->enc_direct && a->dec_direct)
-			return a;
-	} else {
+	if (backend != WGX_AEAD_SODIUM) {
 		a->enc = ossl_ctx(1);
 		a->dec = ossl_ctx(0);
-		if (a->enc && a->dec)
-			return a;
+		a->keys = sodium_malloc(sizeof(*a->keys));
+		if (a->keys)
+			memset(a->keys, 0, sizeof(*a->keys));
+		if (!a->enc || !a->dec || !a->keys) {
+			wgx_aead_free(a);
+			return NULL;
+		}
 	}
-	wgx_aead_free(a);
-	return NULL;
+	return a;
 }
 
 void wgx_aead_free(struct wgx_aead *aead)
 {
 	if (!aead)
 		return;
-	/* Both free functions cleanse the key schedule they held. */
-	if (aead->enc_direct)
-		direct.freectx(aead->enc_direct);
-	if (aead->dec_direct)
-		direct.freectx(aead->dec_direct);
+	/* EVP_CIPHER_CTX_free() cleanses the key schedule it held. */
 	EVP_CIPHER_CTX_free(aead->enc);
 	EVP_CIPHER_CTX_free(aead->dec);
+	/* sodium_free() wipes before it releases. */
+	if (aead->keys)
+		sodium_free(aead->keys);
 	free(aead);
+}
+
+void wgx_aead_forget(struct wgx_aead *aead)
+{
+	static const uint8_t zero[WGX_KEY_LEN], nonce[12];
+
+	if (!aead || !aead->keys)
+		return;
+	if (aead->keys->enc_set)
+		EVP_EncryptInit_ex2(aead->enc, NULL, zero, nonce, NULL);
+	if (aead->keys->dec_set)
+		EVP_DecryptInit_ex2(aead->dec, NULL, zero, nonce, NULL);
+	sodium_memzero(aead->keys, sizeof(*aead->keys));
 }
 
 const char *wgx_aead_backend_name(enum wgx_aead_backend backend)
 {
-	if (backend != WGX_AEAD_OPENSSL && backend != WGX_AEAD_SODIUM)
+	if (!valid(backend))
 		return "unknown";
 	return names[backend];
 }
@@ -202,6 +153,33 @@ int wgx_aead_backend_parse(const char *name, enum wgx_aead_backend *out)
 	return -EINVAL;
 }
 
+/*
+ * The tag moves through OSSL_PARAMs directly: EVP_CIPHER_CTX_ctrl() builds
+ * the same parameters but measurably slower (OpenSSL 3.0).
+ */
+static int ossl_tag(EVP_CIPHER_CTX *c, uint8_t *tag, bool set)
+{
+	OSSL_PARAM p[2] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag,
+					WGX_TAG_LEN),
+		OSSL_PARAM_END,
+	};
+
+	return set ? EVP_CIPHER_CTX_set_params(c, p)
+		   : EVP_CIPHER_CTX_get_params(c, p);
+}
+
+/* key when the context must be re-keyed, NULL when it already holds it. */
+static const uint8_t *key_to_load(uint8_t cached[32], bool *set,
+				  const uint8_t key[32])
+{
+	if (*set && !sodium_memcmp(cached, key, WGX_KEY_LEN))
+		return NULL;
+	memcpy(cached, key, WGX_KEY_LEN);
+	*set = true;
+	return key;
+}
+
 static int ossl_seal(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
 		     int len, const uint8_t *ad, int ad_len,
 		     const uint8_t nonce[12], const uint8_t key[32])
@@ -216,8 +194,7 @@ static int ossl_seal(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
 		return -EIO;
 	/* A stream cipher: Final emits no bytes, it only finishes the MAC. */
 	if (!EVP_EncryptFinal_ex(c, dst + len, &n) ||
-	    !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, WGX_TAG_LEN,
-				 dst + len))
+	    !ossl_tag(c, dst + len, false))
 		return -EIO;
 	return 0;
 }
@@ -231,62 +208,13 @@ static bool ossl_open(EVP_CIPHER_CTX *c, uint8_t *dst, const uint8_t *src,
 	if (!EVP_DecryptInit_ex2(c, NULL, key, nonce, NULL))
 		return false;
 	/* Set the expected tag first: in place, decrypting never reaches it. */
-	if (!EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, WGX_TAG_LEN,
-				 (void *)(src + clen)))
+	if (!ossl_tag(c, (uint8_t *)(src + clen), true))
 		return false;
 	if (ad_len && !EVP_DecryptUpdate(c, NULL, &n, ad, ad_len))
 		return false;
 	if (clen && (!EVP_DecryptUpdate(c, dst, &n, src, clen) || n != clen))
 		return false;
 	return EVP_DecryptFinal_ex(c, dst + clen, &n) > 0;
-}
-
-static bool direct_tag(void *c, uint8_t *tag, bool get)
-{
-	OSSL_PARAM p[2] = {
-		OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
-						  tag, WGX_TAG_LEN),
-		OSSL_PARAM_construct_end(),
-	};
-
-	return get ? direct.get_params(c, p) : direct.set_params(c, p);
-}
-
-/* As ossl_seal(), through the provider: out == NULL passes the AD (with
- * outsize at least its length, as EVP passes it). */
-static int direct_seal(void *c, uint8_t *dst, const uint8_t *src, size_t len,
-		       const uint8_t *ad, size_t ad_len,
-		       const uint8_t nonce[12], const uint8_t key[32])
-{
-	size_t n;
-
-	if (!direct.einit(c, key, 32, nonce, 12, NULL))
-		return -EIO;
-	if (ad_len && !direct.update(c, NULL, &n, ad_len, ad, ad_len))
-		return -EIO;
-	if (len && (!direct.update(c, dst, &n, len, src, len) || n != len))
-		return -EIO;
-	if (!direct.final(c, dst + len, &n, 0) || !direct_tag(c, dst + len, 1))
-		return -EIO;
-	return 0;
-}
-
-static bool direct_open(void *c, uint8_t *dst, const uint8_t *src, size_t clen,
-			const uint8_t *ad, size_t ad_len,
-			const uint8_t nonce[12], const uint8_t key[32])
-{
-	size_t n;
-
-	if (!direct.dinit(c, key, 32, nonce, 12, NULL))
-		return false;
-	/* The expected tag first: in place, decrypting never reaches it. */
-	if (!direct_tag(c, (uint8_t *)(src + clen), 0))
-		return false;
-	if (ad_len && !direct.update(c, NULL, &n, ad_len, ad, ad_len))
-		return false;
-	if (clen && (!direct.update(c, dst, &n, clen, src, clen) || n != clen))
-		return false;
-	return direct.final(c, dst + clen, &n, 0) > 0;
 }
 
 int wgx_aead_seal_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
@@ -298,12 +226,11 @@ int wgx_aead_seal_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
 	if (len > INT_MAX - WGX_TAG_LEN || ad_len > INT_MAX)
 		return -EMSGSIZE;
 	counter_nonce(nonce, counter);
-	if (aead->enc_direct)
-		return direct_seal(aead->enc_direct, dst, src, len, ad, ad_len,
-				   nonce, key);
-	if (aead->backend == WGX_AEAD_OPENSSL)
+	if (use_openssl(aead, len))
 		return ossl_seal(aead->enc, dst, src, (int)len, ad, (int)ad_len,
-				 nonce, key);
+				 nonce,
+				 key_to_load(aead->keys->enc,
+					     &aead->keys->enc_set, key));
 	crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, len, ad,
 						  ad_len, NULL, nonce, key);
 	return 0;
@@ -321,12 +248,11 @@ bool wgx_aead_open_ad(struct wgx_aead *aead, uint8_t *dst, const uint8_t *src,
 		return false;
 	clen = len - WGX_TAG_LEN;
 	counter_nonce(nonce, counter);
-	if (aead->dec_direct)
-		ok = direct_open(aead->dec_direct, dst, src, clen, ad, ad_len,
-				 nonce, key);
-	else if (aead->backend == WGX_AEAD_OPENSSL)
+	if (use_openssl(aead, clen))
 		ok = ossl_open(aead->dec, dst, src, (int)clen, ad, (int)ad_len,
-			       nonce, key);
+			       nonce,
+			       key_to_load(aead->keys->dec,
+					   &aead->keys->dec_set, key));
 	else
 		ok = crypto_aead_chacha20poly1305_ietf_decrypt(
 			     dst, NULL, NULL, src, len, ad, ad_len, nonce,

@@ -22,6 +22,7 @@
 #include "show.h"
 #include "timers.h"
 #include "tunnel.h"
+#include "xdp.h"
 
 /* The agent never sleeps longer than this: it collects timer events. */
 static const uint64_t TICK_NS = 100000000ULL;
@@ -32,6 +33,7 @@ struct agent {
 	struct wgx_device *dev;
 	struct wgx_tunnel tunnel;
 	struct wgx_datapath *dp;
+	struct wgx_xdp xdp;
 	struct wgx_control_server control;
 	int epoll_fd, timer_fd, signal_fd;
 	bool stop;
@@ -73,7 +75,8 @@ static void fill_show(struct agent *a, struct wgx_show_info *info,
 {
 	info->tun = a->opts->tun;
 	info->iface = a->opts->iface;
-	info->mode = "socket";
+	info->mode = wgx_xdp_mode_name(&a->xdp);
+	info->xdp = a->xdp.active ? &a->xdp : NULL;
 	info->listen_port = a->dp ? a->dp->port : 0;
 	wgx_dp_socket_format_offloads(a->dp ? atomic_load(&a->dp->offloads) : 0,
 				      offloads, len);
@@ -148,6 +151,13 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 		wgx_log_warn("reload: ListenPort changes need detach and "
 			     "attach; still on %u",
 			     a->dp->port);
+	if (cfg->fwmark != a->config->fwmark)
+		wgx_log_warn("reload: FwMark changes need detach and attach; "
+			     "the sockets keep the old mark");
+	if (cfg->mtu != a->config->mtu ||
+	    cfg->n_addresses != a->config->n_addresses)
+		wgx_log_warn("reload: MTU and Address changes need detach and "
+			     "attach");
 	err = wgx_device_configure(a->dev, cfg);
 	if (!err)
 		err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
@@ -167,10 +177,22 @@ static int cmd_reload(void *ctx, const char *args, struct wgx_control_reply *r)
 	return reload(ctx, r);
 }
 
+static int cmd_mode(void *ctx, const char *args, struct wgx_control_reply *r)
+{
+	struct agent *a = ctx;
+
+	(void)args;
+	return wgx_control_reply_printf(r, "%s\n", wgx_xdp_mode_name(&a->xdp));
+}
+
 static const struct wgx_control_command commands[] = {
-	{ "identity", cmd_identity },	{ "show", cmd_show },
-	{ "show-json", cmd_show_json }, { "detach", cmd_detach },
-	{ "reload", cmd_reload },	{ NULL, NULL },
+	{ "identity", cmd_identity },
+	{ "mode", cmd_mode },
+	{ "show", cmd_show },
+	{ "show-json", cmd_show_json },
+	{ "detach", cmd_detach },
+	{ "reload", cmd_reload },
+	{ NULL, NULL },
 };
 
 /* ---- event loop ------------------------------------------------------- */
@@ -230,6 +252,8 @@ static void loop(struct agent *a)
 
 			if (fd == a->signal_fd)
 				on_signal(a);
+			else if (fd == a->xdp.addr_watch_fd)
+				wgx_xdp_addresses_changed(&a->xdp);
 			else if (fd == a->control.fd)
 				wgx_control_server_serve(&a->control);
 			else if (fd == a->timer_fd &&
@@ -238,6 +262,8 @@ static void loop(struct agent *a)
 				continue;
 		}
 		wgx_device_process(a->dev);
+		wgx_xdp_set_under_load(
+			&a->xdp, wgx_device_under_load(a->dev, wgx_now()));
 	}
 }
 
@@ -334,6 +360,44 @@ static int offloads_wanted(unsigned int *offloads)
 	return 0;
 }
 
+static void sync_peer(void *ctx, struct wgx_peer *p)
+{
+	wgx_xdp_sync_peer(ctx, p);
+}
+
+/*
+ * The classifier in front of the socket: XDP drops what it can prove
+ * invalid and passes the rest to the sockets. Started before the agent
+ * loop runs, so no receiver index exists yet that the map could miss.
+ */
+static int start_xdp(struct agent *a)
+{
+	struct wgx_xdp_opts xo = { .iface = a->opts->iface,
+				   .force = a->opts->force,
+				   .port = a->dp->port };
+	int err;
+
+	a->xdp.addr_watch_fd = -1;
+	if (a->opts->mode == WGX_MODE_SOCKET)
+		return 0;
+	xo.mode = a->opts->mode == WGX_MODE_NATIVE ? WGX_LOADER_MODE_NATIVE
+		  : a->opts->mode == WGX_MODE_SKB  ? WGX_LOADER_MODE_SKB
+						   : WGX_LOADER_MODE_AUTO;
+	err = wgx_xdp_start(&a->xdp, a->dev, &xo);
+	if (err && a->opts->mode == WGX_MODE_AUTO) {
+		wgx_log_warn("XDP unavailable on %s (%s): socket mode only",
+			     a->opts->iface, strerror(-err));
+		return 0;
+	}
+	if (err)
+		return err;
+	a->dev->keypairs_hook = sync_peer;
+	a->dev->keypairs_hook_ctx = &a->xdp;
+	if (a->xdp.addr_watch_fd >= 0)
+		return add_fd(a, a->xdp.addr_watch_fd);
+	return 0;
+}
+
 static int start(struct agent *a)
 {
 	struct wgx_socket_opts so = { 0 };
@@ -374,6 +438,8 @@ static int start(struct agent *a)
 	so.fwmark = a->config->fwmark;
 	so.offloads = offloads;
 	err = wgx_dp_socket_create(a->dev, &so, &a->dp);
+	if (!err)
+		err = start_xdp(a);
 	if (err)
 		return err;
 	wgx_instance_sock_path(a->opts->tun, path, sizeof(path));
@@ -393,8 +459,12 @@ static void stop(struct agent *a)
 		wgx_control_server_close(&a->control);
 	if (a->dp)
 		a->dp->ops->destroy(a->dp);
-	if (a->dev)
+	if (a->dev) {
 		a->dev->dp = NULL;
+		a->dev->keypairs_hook = NULL;
+	}
+	/* Before the keys are wiped: their removal must not touch the maps. */
+	wgx_xdp_stop(&a->xdp);
 	if (a->tunnel_open)
 		wgx_tunnel_close(&a->tunnel);
 	/* Wipes every key and the identity. */
@@ -416,7 +486,8 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 			   .config = opts->config,
 			   .epoll_fd = -1,
 			   .timer_fd = -1,
-			   .signal_fd = -1 };
+			   .signal_fd = -1,
+			   .xdp = { .addr_watch_fd = -1 } };
 	int err;
 
 	opts->config = NULL;
@@ -427,8 +498,9 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 		stop(&a);
 		return err;
 	}
-	wgx_log_info("%s up on %s (mode socket, port %u, %zu peers)", opts->tun,
-		     opts->iface, a.dp->port, a.dev->n_peers);
+	wgx_log_info("%s up on %s (mode %s, port %u, %zu peers)", opts->tun,
+		     opts->iface, wgx_xdp_mode_name(&a.xdp), a.dp->port,
+		     a.dev->n_peers);
 	wgx_daemon_ready(notify);
 	loop(&a);
 	wgx_log_info("%s: shutting down", opts->tun);

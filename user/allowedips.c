@@ -4,11 +4,24 @@
  * layout the Linux driver's allowedips.c uses: a node holds a prefix, an
  * optional peer and two children; child[b] holds the longer prefixes whose
  * bit number cidr is b. Chains of single-child nodes are never stored, so a
- * trie of n prefixes has fewer than 2n nodes and a lookup visits about
- * log2(n) of them.
+ * trie of n prefixes has fewer than 2n nodes.
  *
  * Invariants: a node without a peer has exactly two children; a child's
  * cidr is larger than its parent's and its prefix extends the parent's.
+ *
+ * A lookup in the bare trie follows ~log2(n) dependent pointers, and beyond
+ * the L2 cache each one is a miss (about 20 of them for 500k prefixes). So
+ * each trie has a jump table over the first K bits, with 2^K >= its prefix
+ * count: slot s holds the best peer among prefixes shorter than K covering
+ * s, and the topmost node with cidr >= K whose first K bits are s. A lookup
+ * reads one slot and walks the few nodes below it.
+ *
+ * A slot depends only on the prefixes covering it and the nodes inside it,
+ * so a write to prefix P touches only the slots under P's first min(cidr,
+ * K) bits. A P longer than K changes the start of its one slot. A P shorter
+ * than K moves no node of K bits or more; it changes the peer of those of
+ * its slots that no longer prefix claims, which a byte per slot recording
+ * the depth of its peer tells without walking the trie.
  *
  * Write-side code works on 128-bit keys (an IPv4 address sits in the top 32
  * bits) so that one insert/remove serves both families; the two lookups are
@@ -23,22 +36,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Jump table sizes: 2^8 slots at least, 2^20 (17 MiB) at most. */
+enum {
+	JUMP_MIN_BITS = 8,
+	JUMP_MAX_BITS = 20,
+};
+
 struct wgx_aip_node {
 	struct wgx_aip_node *child[2];
 	void *peer; /* NULL: only joins two subtries */
 	uint8_t cidr;
 	uint8_t bits;  /* 32 or 128: the family, for walking a peer's list */
 	uint32_t key4; /* IPv4 prefix in host order, host bits zero */
-	struct wgx_aip_node *next; /* next prefix of the same peer */
+	/* The peer's prefixes in insertion order; lookups never read these. */
+	struct wgx_aip_node *next;
+	struct wgx_aip_node *prev;
 };
 
-/* IPv6 nodes carry 16 more bytes; IPv4 ones are 40 bytes in all. */
+/* IPv6 nodes carry 16 more bytes; IPv4 ones are 48 bytes in all. */
 struct wgx_aip_node6 {
 	struct wgx_aip_node n;
 	uint64_t key[2]; /* host order, host bits zero */
 };
 
-/* A peer's prefixes, oldest first; tail makes appending O(1). */
+struct wgx_aip_slot {
+	struct wgx_aip_node *start; /* topmost node with cidr >= K in here */
+	void *peer; /* longest prefix shorter than K covering the slot */
+};
+
+/* Replaced as a whole when K changes, so readers see bits and slots agree. */
+struct wgx_aip_jump {
+	unsigned int bits; /* K */
+	/* Writers only: the depth of each slot's peer, see struct best. */
+	uint8_t *depth;
+	struct wgx_aip_slot slot[];
+};
+
+/* A peer's prefixes, oldest first. */
 struct wgx_aip_owner {
 	const void *peer; /* NULL: free slot */
 	struct wgx_aip_node *head;
@@ -53,23 +87,11 @@ struct key {
 
 /*
  * Everything a lookup follows is published by a release store of a fully
- * initialised node and read with an acquire load; both are plain moves on
+ * initialised object and read with an acquire load; both are plain moves on
  * x86 and are what concurrent readers will need (see allowedips.h).
  */
-static void publish(struct wgx_aip_node **slot, struct wgx_aip_node *n)
-{
-	__atomic_store_n(slot, n, __ATOMIC_RELEASE);
-}
-
-static void publish_peer(struct wgx_aip_node *n, void *peer)
-{
-	__atomic_store_n(&n->peer, peer, __ATOMIC_RELEASE);
-}
-
-static const struct wgx_aip_node *deref(struct wgx_aip_node *const *slot)
-{
-	return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-}
+#define publish(slot, v) __atomic_store_n(&(slot), (v), __ATOMIC_RELEASE)
+#define deref(slot)	 __atomic_load_n(&(slot), __ATOMIC_ACQUIRE)
 
 static uint64_t mask64(unsigned int n)
 {
@@ -86,6 +108,15 @@ static struct key key_mask(struct key k, unsigned int cidr)
 static unsigned int key_bit(struct key k, unsigned int i)
 {
 	return i < 64 ? (k.hi >> (63 - i)) & 1 : (k.lo >> (127 - i)) & 1;
+}
+
+static struct key key_set_bit(struct key k, unsigned int i)
+{
+	if (i < 64)
+		k.hi |= 1ULL << (63 - i);
+	else
+		k.lo |= 1ULL << (127 - i);
+	return k;
 }
 
 /* Length of the common leading bits of a and b (128 when equal). */
@@ -185,10 +216,9 @@ static void node_free(struct wgx_allowedips *t, struct wgx_aip_node *n)
 	free(n);
 }
 
-static struct wgx_aip_node **root_of(struct wgx_allowedips *t,
-				     unsigned int bits)
+static struct wgx_aip_trie *trie_of(struct wgx_allowedips *t, unsigned int bits)
 {
-	return bits == 32 ? &t->root4 : &t->root6;
+	return bits == 32 ? &t->v4 : &t->v6;
 }
 
 /* Validates and decodes the arguments every writer takes. */
@@ -205,6 +235,193 @@ static int parse(int family, const void *addr, uint8_t cidr, struct key *k,
 		return -EINVAL;
 	*k = key_mask(key_load(addr, *bits), cidr);
 	return 0;
+}
+
+/* ---- Jump tables. ---- */
+
+/* The peer a slot inherits and how deep it came from. */
+struct best {
+	void *peer;
+	unsigned int depth; /* cidr + 1 of the prefix giving peer; 0: none */
+};
+
+static size_t jump_size(unsigned int bits)
+{
+	return sizeof(struct wgx_aip_jump) +
+	       ((sizeof(struct wgx_aip_slot) + 1) << bits);
+}
+
+static size_t slot_of(struct key k, unsigned int bits)
+{
+	return (size_t)(k.hi >> (64 - bits));
+}
+
+/* Each field is stored once with its final value: no reader sees a gap. */
+static void slot_set(struct wgx_aip_jump *j, size_t i,
+		     struct wgx_aip_node *start, struct best best)
+{
+	publish(j->slot[i].start, start);
+	publish(j->slot[i].peer, best.peer);
+	j->depth[i] = (uint8_t)best.depth;
+}
+
+static void slots_set(struct wgx_aip_jump *j, size_t first, size_t count,
+		      struct best best)
+{
+	for (size_t i = first; i < first + count; i++)
+		slot_set(j, i, NULL, best);
+}
+
+/*
+ * Follows k from *slot through the nodes shorter than len that cover it,
+ * keeping the deepest peer seen in *best; returns the slot where that stops.
+ */
+static struct wgx_aip_node **descend(struct wgx_aip_node **slot, struct key k,
+				     unsigned int len, struct best *best)
+{
+	struct wgx_aip_node *n;
+
+	while ((n = *slot) && n->cidr < len && node_covers(n, k)) {
+		if (n->peer) {
+			best->peer = n->peer;
+			best->depth = n->cidr + 1u;
+		}
+		slot = &n->child[key_bit(k, n->cidr)];
+	}
+	return slot;
+}
+
+/*
+ * Recomputes the slots under prefix p/len (len <= K) from the subtrie at
+ * *slot, reached with best from above. Recursion depth is at most K. Used
+ * for whole rebuilds and for the one slot of a prefix of K bits or more.
+ */
+static void jump_fill(struct wgx_aip_jump *j, struct key p, unsigned int len,
+		      struct wgx_aip_node **slot, struct best best)
+{
+	size_t first = slot_of(p, j->bits),
+	       count = (size_t)1 << (j->bits - len);
+	struct wgx_aip_node *n = *descend(slot, p, len, &best);
+	size_t cfirst, ccount;
+	struct key nk = { 0, 0 };
+
+	if (n)
+		nk = node_key(n);
+	/* No prefix below p/len, or one below a different prefix. */
+	if (!n || key_common(p, nk) < len) {
+		slots_set(j, first, count, best);
+		return;
+	}
+	/* A node at depth >= K starts the lookups of its own slot. */
+	if (n->cidr >= j->bits) {
+		cfirst = slot_of(nk, j->bits);
+		slots_set(j, first, cfirst - first, best);
+		slot_set(j, cfirst, n, best);
+		slots_set(j, cfirst + 1, first + count - cfirst - 1, best);
+		return;
+	}
+	/* len <= cidr < K: slots beside n's range keep best; split the rest. */
+	cfirst = slot_of(nk, j->bits);
+	ccount = (size_t)1 << (j->bits - n->cidr);
+	slots_set(j, first, cfirst - first, best);
+	slots_set(j, cfirst + ccount, first + count - cfirst - ccount, best);
+	if (n->peer) {
+		best.peer = n->peer;
+		best.depth = n->cidr + 1u;
+	}
+	jump_fill(j, nk, n->cidr + 1u, &n->child[0], best);
+	jump_fill(j, key_set_bit(nk, n->cidr), n->cidr + 1u, &n->child[1],
+		  best);
+}
+
+/*
+ * Prefix k/cidr, shorter than K, was set (to = its own peer) or removed (to
+ * = what covers it from above). It decides the slots it covers that no
+ * longer prefix claims. Nodes of K bits and more do not move in either
+ * case, so the start pointers stand.
+ */
+static void jump_short(struct wgx_aip_jump *j, struct key k, unsigned int cidr,
+		       struct best to)
+{
+	size_t first = slot_of(key_mask(k, cidr), j->bits);
+	size_t count = (size_t)1 << (j->bits - cidr);
+
+	for (size_t i = first; i < first + count; i++) {
+		if (j->depth[i] > cidr + 1u)
+			continue;
+		publish(j->slot[i].peer, to.peer);
+		j->depth[i] = (uint8_t)to.depth;
+	}
+}
+
+/* After prefix k/cidr was set to peer (NULL: removed), fixes its slots. */
+static void jump_update(struct wgx_aip_trie *tr, struct key k,
+			unsigned int cidr, void *peer)
+{
+	struct best mine = { peer, cidr + 1u }, above = { NULL, 0 };
+	struct wgx_aip_jump *j = tr->jump;
+	struct wgx_aip_node **top;
+
+	if (cidr < j->bits && peer) {
+		jump_short(j, k, cidr, mine);
+	} else if (cidr < j->bits) {
+		descend(&tr->root, k, cidr, &above);
+		jump_short(j, k, cidr, above);
+	} else {
+		top = descend(&tr->root, k, j->bits, &above);
+		jump_fill(j, key_mask(k, j->bits), j->bits, top, above);
+	}
+}
+
+static unsigned int jump_bits_for(size_t count)
+{
+	unsigned int bits = JUMP_MIN_BITS;
+
+	while (bits < JUMP_MAX_BITS && ((size_t)1 << bits) < count)
+		bits++;
+	return bits;
+}
+
+/* Builds a table of 2^bits slots and swaps it in; -ENOMEM keeps the old. */
+static int jump_rebuild(struct wgx_allowedips *t, struct wgx_aip_trie *tr,
+			unsigned int bits)
+{
+	struct wgx_aip_jump *j = calloc(1, jump_size(bits)), *old = tr->jump;
+	struct best none = { NULL, 0 };
+	struct key zero = { 0, 0 };
+
+	if (!j)
+		return -ENOMEM;
+	j->bits = bits;
+	j->depth = (uint8_t *)&j->slot[(size_t)1 << bits];
+	jump_fill(j, zero, 0, &tr->root, none);
+	publish(tr->jump, j);
+	t->bytes += jump_size(bits);
+	if (old) {
+		/* Readers may still be in old: deferred with the nodes. */
+		t->bytes -= jump_size(old->bits);
+		free(old);
+	}
+	return 0;
+}
+
+/*
+ * Keeps about one prefix per slot: grows past one, shrinks at 1/8 (so that
+ * alternating writes do not rebuild each time), and frees the table of an
+ * empty family. A failed resize leaves a correct, slower table.
+ */
+static void jump_resize(struct wgx_allowedips *t, struct wgx_aip_trie *tr)
+{
+	unsigned int want = jump_bits_for(tr->count), bits = tr->jump->bits;
+	struct wgx_aip_jump *old = tr->jump;
+
+	if (!tr->count) {
+		publish(tr->jump, NULL);
+		t->bytes -= jump_size(bits);
+		free(old);
+	} else if (want > bits || want + 3 <= bits) {
+		(void)jump_rebuild(t, tr, want);
+	}
 }
 
 /* ---- Peer -> prefix list: open addressing with linear probing. ---- */
@@ -309,31 +526,32 @@ static void owner_append(struct wgx_allowedips *t, struct wgx_aip_node *n,
 		t->owners_used++;
 	}
 	n->next = NULL;
+	n->prev = o->tail;
 	if (o->tail)
 		o->tail->next = n;
 	else
 		o->head = n;
 	o->tail = n;
 	o->count++;
-	t->count++;
-	publish_peer(n, peer);
+	trie_of(t, n->bits)->count++;
+	publish(n->peer, peer);
 }
 
-/* Takes n off its peer's list (a linear scan: the list is singly linked). */
+/* Takes n off its peer's list; n->peer is left for the caller. */
 static void owner_unlink(struct wgx_allowedips *t, struct wgx_aip_node *n)
 {
 	struct wgx_aip_owner *o = owner_get(t, n->peer);
-	struct wgx_aip_node **pp = &o->head, *prev = NULL;
 
-	while (*pp != n) {
-		prev = *pp;
-		pp = &prev->next;
-	}
-	*pp = n->next;
-	if (o->tail == n)
-		o->tail = prev;
-	n->next = NULL;
-	t->count--;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		o->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		o->tail = n->prev;
+	n->next = n->prev = NULL;
+	trie_of(t, n->bits)->count--;
 	if (!--o->count)
 		owner_del(t, o);
 }
@@ -368,29 +586,31 @@ static void detach(struct wgx_allowedips *t, struct wgx_aip_node **slot,
 {
 	struct wgx_aip_node *n = *slot, *child, *parent;
 
-	publish_peer(n, NULL);
+	publish(n->peer, NULL);
 	if (n->child[0] && n->child[1])
 		return;
 	child = n->child[0] ? n->child[0] : n->child[1];
-	publish(slot, child);
+	publish(*slot, child);
 	node_free(t, n);
 	if (child || !parent_slot)
 		return;
 	parent = *parent_slot;
 	if (parent->peer)
 		return;
-	publish(parent_slot,
+	publish(*parent_slot,
 		parent->child[0] ? parent->child[0] : parent->child[1]);
 	node_free(t, parent);
 }
 
-/* An existing prefix changes owner; it goes to the end of peer's list. */
-static void node_move(struct wgx_allowedips *t, struct wgx_aip_node *n,
-		      void *peer)
+/* Removes the node holding k/cidr in tr, which has a peer. */
+static void remove_node(struct wgx_allowedips *t, struct wgx_aip_trie *tr,
+			struct key k, unsigned int cidr)
 {
-	if (n->peer)
-		owner_unlink(t, n);
-	owner_append(t, n, peer);
+	struct wgx_aip_node **parent,
+		**slot = find(&tr->root, k, cidr, &parent);
+
+	detach(t, slot, parent);
+	jump_update(tr, k, cidr, NULL);
 }
 
 void wgx_allowedips_init(struct wgx_allowedips *t)
@@ -410,34 +630,23 @@ static void free_trie(struct wgx_allowedips *t, struct wgx_aip_node *n)
 
 void wgx_allowedips_free(struct wgx_allowedips *t)
 {
-	free_trie(t, t->root4);
-	free_trie(t, t->root6);
+	free_trie(t, t->v4.root);
+	free_trie(t, t->v6.root);
+	free(t->v4.jump);
+	free(t->v6.jump);
 	free(t->owners);
 	wgx_allowedips_init(t);
 }
 
-int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
-			  const void *addr, uint8_t cidr, void *peer)
+/* Links a new node for k/cidr under slot, where the search stopped at n. */
+static int link_new(struct wgx_allowedips *t, struct wgx_aip_node **slot,
+		    unsigned int bits, struct key k, unsigned int cidr,
+		    void *peer)
 {
-	struct wgx_aip_node **slot, *n, *leaf, *top;
-	unsigned int bits, d;
-	struct key k, nk;
-	int err = parse(family, addr, cidr, &k, &bits);
+	struct wgx_aip_node *n = *slot, *leaf, *top;
+	unsigned int d;
+	struct key nk;
 
-	if (err)
-		return err;
-	if (!peer)
-		return -EINVAL;
-	if (owner_reserve(t, peer))
-		return -ENOMEM;
-	slot = root_of(t, bits);
-	while ((n = *slot) && n->cidr <= cidr && node_covers(n, k)) {
-		if (n->cidr == cidr) {
-			node_move(t, n, peer);
-			return 0;
-		}
-		slot = &n->child[key_bit(k, n->cidr)];
-	}
 	top = leaf = node_new(t, bits, k, cidr);
 	if (!leaf)
 		return -ENOMEM;
@@ -459,7 +668,51 @@ int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
 		}
 	}
 	owner_append(t, leaf, peer);
-	publish(slot, top);
+	publish(*slot, top);
+	return 0;
+}
+
+int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
+			  const void *addr, uint8_t cidr, void *peer)
+{
+	struct wgx_aip_node **slot, *n;
+	struct wgx_aip_trie *tr;
+	unsigned int bits;
+	struct key k;
+	int err = parse(family, addr, cidr, &k, &bits);
+
+	if (err)
+		return err;
+	if (!peer)
+		return -EINVAL;
+	tr = trie_of(t, bits);
+	/* Everything that can fail comes before the first change. */
+	if (owner_reserve(t, peer))
+		return -ENOMEM;
+	if (!tr->jump && jump_rebuild(t, tr, JUMP_MIN_BITS)) {
+		owner_release_if_empty(t);
+		return -ENOMEM;
+	}
+	slot = &tr->root;
+	while ((n = *slot) && n->cidr < cidr && node_covers(n, k))
+		slot = &n->child[key_bit(k, n->cidr)];
+	if (n && n->cidr == cidr && node_covers(n, k)) {
+		/* The prefix exists: it moves to the end of peer's list. */
+		if (n->peer)
+			owner_unlink(t, n);
+		owner_append(t, n, peer);
+	} else {
+		err = link_new(t, slot, bits, k, cidr, peer);
+		if (err) {
+			/* Undo what the reservations allocated. */
+			if (!tr->count)
+				jump_resize(t, tr);
+			owner_release_if_empty(t);
+			return err;
+		}
+	}
+	jump_update(tr, k, cidr, peer);
+	jump_resize(t, tr);
 	return 0;
 }
 
@@ -467,17 +720,20 @@ int wgx_allowedips_remove(struct wgx_allowedips *t, int family,
 			  const void *addr, uint8_t cidr, const void *peer)
 {
 	struct wgx_aip_node **slot, **parent;
+	struct wgx_aip_trie *tr;
 	unsigned int bits;
 	struct key k;
 	int err = parse(family, addr, cidr, &k, &bits);
 
 	if (err)
 		return err;
-	slot = find(root_of(t, bits), k, cidr, &parent);
+	tr = trie_of(t, bits);
+	slot = find(&tr->root, k, cidr, &parent);
 	if (!slot || !peer || (*slot)->peer != peer)
 		return -ENOENT;
 	owner_unlink(t, *slot);
-	detach(t, slot, parent);
+	remove_node(t, tr, k, cidr);
+	jump_resize(t, tr);
 	owner_release_if_empty(t);
 	return 0;
 }
@@ -485,47 +741,57 @@ int wgx_allowedips_remove(struct wgx_allowedips *t, int family,
 size_t wgx_allowedips_remove_by_peer(struct wgx_allowedips *t, const void *peer)
 {
 	struct wgx_aip_owner *o = owner_get(t, peer);
-	struct wgx_aip_node *n, *next, **slot, **parent;
+	struct wgx_aip_node *n, *next;
+	struct wgx_aip_trie *tr;
 	size_t removed;
 
 	if (!o)
 		return 0;
 	n = o->head;
 	removed = o->count;
-	t->count -= removed;
 	owner_del(t, o);
-	/* detach() frees only n and peerless parents, never a later n. */
+	/* remove_node() frees only n and peerless parents, never a later n. */
 	for (; n; n = next) {
 		next = n->next;
-		slot = find(root_of(t, n->bits), node_key(n), n->cidr, &parent);
-		detach(t, slot, parent);
+		n->next = n->prev = NULL;
+		tr = trie_of(t, n->bits);
+		tr->count--;
+		remove_node(t, tr, node_key(n), n->cidr);
 	}
+	if (t->v4.jump)
+		jump_resize(t, &t->v4);
+	if (t->v6.jump)
+		jump_resize(t, &t->v6);
 	owner_release_if_empty(t);
 	return removed;
 }
 
-static void *lookup4(const struct wgx_aip_node *n, uint32_t a)
+static void *lookup4(const struct wgx_aip_jump *j, uint32_t a)
 {
-	void *best = NULL, *peer;
+	const struct wgx_aip_slot *s = &j->slot[a >> (32 - j->bits)];
+	const struct wgx_aip_node *n = deref(s->start);
+	void *best = deref(s->peer), *peer;
 	unsigned int c;
 
 	while (n) {
 		c = n->cidr;
 		if ((a ^ n->key4) & (uint32_t)(mask64(c) >> 32))
 			break;
-		peer = __atomic_load_n(&n->peer, __ATOMIC_ACQUIRE);
+		peer = deref(n->peer);
 		if (peer)
 			best = peer;
 		if (c == 32)
 			break;
-		n = deref(&n->child[(a >> (31 - c)) & 1]);
+		n = deref(n->child[(a >> (31 - c)) & 1]);
 	}
 	return best;
 }
 
-static void *lookup6(const struct wgx_aip_node *n, uint64_t hi, uint64_t lo)
+static void *lookup6(const struct wgx_aip_jump *j, uint64_t hi, uint64_t lo)
 {
-	void *best = NULL, *peer;
+	const struct wgx_aip_slot *s = &j->slot[hi >> (64 - j->bits)];
+	const struct wgx_aip_node *n = deref(s->start);
+	void *best = deref(s->peer), *peer;
 	uint64_t diff;
 	unsigned int c;
 
@@ -535,14 +801,13 @@ static void *lookup6(const struct wgx_aip_node *n, uint64_t hi, uint64_t lo)
 		diff |= (lo ^ node6(n)->key[1]) & mask64(c > 64 ? c - 64 : 0);
 		if (diff)
 			break;
-		peer = __atomic_load_n(&n->peer, __ATOMIC_ACQUIRE);
+		peer = deref(n->peer);
 		if (peer)
 			best = peer;
 		if (c == 128)
 			break;
-		n = deref(
-			&n->child[(c < 64 ? hi >> (63 - c) : lo >> (127 - c)) &
-				  1]);
+		n = deref(n->child[(c < 64 ? hi >> (63 - c) : lo >> (127 - c)) &
+				   1]);
 	}
 	return best;
 }
@@ -550,15 +815,18 @@ static void *lookup6(const struct wgx_aip_node *n, uint64_t hi, uint64_t lo)
 void *wgx_allowedips_lookup(const struct wgx_allowedips *t, int family,
 			    const void *addr)
 {
+	const struct wgx_aip_jump *j;
 	struct key k;
 
 	if (family == AF_INET) {
+		j = deref(t->v4.jump);
 		k = key_load(addr, 32);
-		return lookup4(deref(&t->root4), (uint32_t)(k.hi >> 32));
+		return j ? lookup4(j, (uint32_t)(k.hi >> 32)) : NULL;
 	}
 	if (family == AF_INET6) {
+		j = deref(t->v6.jump);
 		k = key_load(addr, 128);
-		return lookup6(deref(&t->root6), k.hi, k.lo);
+		return j ? lookup6(j, k.hi, k.lo) : NULL;
 	}
 	return NULL;
 }
@@ -585,7 +853,7 @@ int wgx_allowedips_walk(const struct wgx_allowedips *t, const void *peer,
 
 size_t wgx_allowedips_count(const struct wgx_allowedips *t)
 {
-	return t->count;
+	return t->v4.count + t->v6.count;
 }
 
 size_t wgx_allowedips_bytes(const struct wgx_allowedips *t)

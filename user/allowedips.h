@@ -8,22 +8,29 @@
  *
  * Each family is a path-compressed binary trie: a node stores a prefix
  * (address + cidr) and, when it is one of the table's entries, its peer.
- * Nodes without a peer only join two subtries. Peers are opaque pointers the
- * table never dereferences; it keeps, per peer, the list of its prefixes in
- * the order they were inserted (a prefix that moves joins the end of its new
- * peer's list), which is the order walk() reports.
+ * Nodes without a peer only join two subtries. In front of each trie sits a
+ * jump table indexed by the first K address bits (K grows with the number of
+ * prefixes, 8..20): a slot holds the peer of the longest prefix shorter than
+ * K bits covering it and the topmost trie node inside it, so a lookup starts
+ * about K levels down and touches a few cache lines instead of ~log2(n).
+ *
+ * Peers are opaque pointers the table never dereferences; it keeps, per
+ * peer, the list of its prefixes in the order they were inserted (a prefix
+ * that moves joins the end of its new peer's list), which is the order
+ * walk() reports.
  *
  * Addresses are in network byte order: 4 bytes for AF_INET, 16 for AF_INET6.
  *
  * Concurrency: every function except lookup() is a writer or needs the
  * table stable; writers must be serialised by the caller, and walk() and
  * count() must not run during a write. lookup() takes no lock and never
- * allocates. Nodes are never changed once reachable except for their peer
- * pointer, and every link is published with a release store of a fully
- * initialised node, so lookups can later run concurrently with one writer;
- * what is missing for that is deferring the frees in remove() and
- * remove_by_peer() until all readers have moved on (an epoch scheme).
- * Until then, do not look up while a writer runs.
+ * allocates. A reachable node's prefix never changes; its peer, its links
+ * and the jump slots change by single release stores of final values (new
+ * nodes are complete before they are linked), and a resized jump table is
+ * swapped in whole. So lookups can later run beside one writer; what is
+ * missing for that is deferring the frees of removed nodes and replaced
+ * jump tables until every reader has moved on (an epoch scheme). Until
+ * then, do not look up while a writer runs.
  */
 #ifndef WGX_ALLOWEDIPS_H
 #define WGX_ALLOWEDIPS_H
@@ -34,17 +41,24 @@
 
 struct wgx_aip_node;
 struct wgx_aip_owner;
+struct wgx_aip_jump;
+
+/* One address family: the trie and the jump table in front of it. */
+struct wgx_aip_trie {
+	struct wgx_aip_node *root;
+	struct wgx_aip_jump *jump; /* NULL while the family is empty */
+	size_t count;
+};
 
 /* One table; treat the fields as private. */
 struct wgx_allowedips {
-	struct wgx_aip_node *root4;
-	struct wgx_aip_node *root6;
+	struct wgx_aip_trie v4;
+	struct wgx_aip_trie v6;
 	/* Open-addressed hash of peer -> its prefix list; size is a power of 2. */
 	struct wgx_aip_owner *owners;
 	size_t owners_size;
 	size_t owners_used;
-	size_t count; /* prefixes held (nodes with a peer) */
-	size_t bytes; /* heap bytes requested for nodes and the peer hash */
+	size_t bytes; /* heap bytes requested: nodes, jump tables, peer hash */
 };
 
 void wgx_allowedips_init(struct wgx_allowedips *t);
@@ -62,8 +76,7 @@ int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
 
 /*
  * Removes one prefix if peer owns it: 0, -ENOENT (absent or owned by
- * another peer), -EINVAL or -EAFNOSUPPORT. Costs O(prefixes of that peer)
- * for the list unlink; moving a prefix between peers costs the same.
+ * another peer), -EINVAL or -EAFNOSUPPORT.
  */
 int wgx_allowedips_remove(struct wgx_allowedips *t, int family,
 			  const void *addr, uint8_t cidr, const void *peer);
@@ -89,8 +102,8 @@ int wgx_allowedips_walk(const struct wgx_allowedips *t, const void *peer,
 
 /* Prefixes held in the table, both families. */
 size_t wgx_allowedips_count(const struct wgx_allowedips *t);
-/* Heap bytes the table requested (nodes + peer hash), without malloc's
- * own per-allocation overhead. */
+/* Heap bytes the table requested (nodes, jump tables, peer hash), without
+ * malloc's own per-allocation overhead. */
 size_t wgx_allowedips_bytes(const struct wgx_allowedips *t);
 
 #endif

@@ -21,6 +21,7 @@
 #include "control.h"
 #include "ifname.h"
 #include "instance.h"
+#include "loader.h"
 #include "log.h"
 #include "netlink.h"
 #include "tunnel.h"
@@ -68,6 +69,25 @@ static void print_config_messages(const struct wgx_config_errors *errs)
 		fprintf(stderr, "%s\n", errs->msgs[i].text);
 }
 
+/* wg-quick keys we parse but do not act on: say so rather than ignore. */
+static void warn_unapplied(const struct wgx_config *cfg, const char *path)
+{
+	bool hooks = false;
+
+	for (int i = 0; i < WGX_CONFIG_HOOKS; i++)
+		hooks = hooks || cfg->hooks[i].n;
+	if (cfg->dns_servers.n || cfg->dns_search.n)
+		fprintf(stderr,
+			"wgxdp: warning: %s: DNS is not applied by "
+			"wgxdp; configure the resolver yourself\n",
+			path);
+	if (hooks)
+		fprintf(stderr,
+			"wgxdp: warning: %s: PreUp/PostUp/PreDown/"
+			"PostDown hooks are not run by wgxdp\n",
+			path);
+}
+
 static struct wgx_config *load_config(const char *path)
 {
 	struct wgx_config_opts opts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
@@ -91,6 +111,7 @@ static struct wgx_config *load_config(const char *path)
 		wgx_config_free(cfg);
 		return NULL;
 	}
+	warn_unapplied(cfg, path);
 	return cfg;
 }
 
@@ -102,7 +123,7 @@ enum {
 struct attach_args {
 	const char *iface, *config, *name;
 	enum wgx_mode mode;
-	bool foreground;
+	bool foreground, force;
 };
 
 static int parse_attach(int argc, char **argv, struct attach_args *a)
@@ -112,6 +133,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "force", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -120,7 +142,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:fh", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:m:n:fFh", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -137,6 +159,9 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 			break;
 		case 'f':
 			a->foreground = true;
+			break;
+		case 'F':
+			a->force = true;
 			break;
 		case 'h':
 			return HELP;
@@ -160,11 +185,12 @@ static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
 	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--foreground]\n"
-	      "  --mode    auto (default: the best available), socket (plain "
-	      "UDP sockets);\n"
-	      "            native and skb need the XDP datapath (not in this "
-	      "build)\n"
+	      "[--foreground] [--force]\n"
+	      "  --mode    auto (default): XDP in the driver, else generic "
+	      "XDP, else sockets;\n"
+	      "            native, skb: that XDP mode or fail; socket: no "
+	      "XDP\n"
+	      "  --force   replace a foreign XDP program on IFACE\n"
 	      "  --name    the tunnel interface (default: the config file "
 	      "name without .conf)\n"
 	      "  --foreground  stay in the foreground, log to stderr\n",
@@ -172,19 +198,18 @@ static int usage_attach(FILE *f)
 	return f == stdout ? 0 : 1;
 }
 
-static int check_mode(enum wgx_mode *mode)
+/* Say which datapath the daemon got (auto may fall back to socket). */
+static void print_attached(const char *tun, const char *iface)
 {
-	if (*mode == WGX_MODE_NATIVE || *mode == WGX_MODE_SKB) {
-		fprintf(stderr,
-			"wgxdp: --mode %s is not available in this build: "
-			"the XDP datapath is not implemented yet; use "
-			"--mode socket (or auto)\n",
-			wgx_mode_name(*mode));
-		return -1;
-	}
-	/* Until the XDP datapath lands, auto means socket. */
-	*mode = WGX_MODE_SOCKET;
-	return 0;
+	struct wgx_control_response resp = { 0 };
+	char path[108];
+
+	wgx_instance_sock_path(tun, path, sizeof(path));
+	if (wgx_control_call(path, "mode", 0, &resp) == 0 && resp.payload)
+		resp.payload[strcspn(resp.payload, "\n")] = '\0';
+	printf("wgxdp: %s attached to %s (mode %s)\n", tun, iface,
+	       resp.payload ? resp.payload : "unknown");
+	wgx_control_response_free(&resp);
 }
 
 int wgx_cli_attach(int argc, char **argv)
@@ -198,12 +223,15 @@ int wgx_cli_attach(int argc, char **argv)
 	err = parse_attach(argc, argv, &a);
 	if (err)
 		return usage_attach(err == HELP ? stdout : stderr);
-	if (check_ifname("interface", a.iface) < 0 || check_mode(&a.mode) < 0)
+	if (check_ifname("interface", a.iface) < 0)
 		return 1;
 	if (wgx_nl_link_index(a.iface) <= 0)
 		return fail("interface '%s' does not exist in this network "
 			    "namespace%s",
 			    a.iface, "");
+	if (a.name && strlen(a.name) >= sizeof(tun))
+		return fail("bad tunnel name '%s': longer than %s characters",
+			    a.name, "15");
 	if (a.name)
 		snprintf(tun, sizeof(tun), "%s", a.name);
 	else if (tun_from_config(a.config, tun, sizeof(tun)) < 0)
@@ -233,14 +261,14 @@ int wgx_cli_attach(int argc, char **argv)
 	opts.tun = tun;
 	opts.config_path = path;
 	opts.mode = a.mode;
+	opts.force = a.force;
 	opts.instance = &inst;
 	err = wgx_daemon_run(a.foreground, wgx_agent_main, &opts);
 	wgx_config_free(opts.config);
 	if (!a.foreground) {
 		wgx_instance_disown(&inst);
 		if (!err)
-			printf("wgxdp: %s attached to %s (mode socket)\n", tun,
-			       a.iface);
+			print_attached(tun, a.iface);
 	}
 	return err ? 1 : 0;
 }
@@ -305,6 +333,8 @@ int wgx_cli_detach(int argc, char **argv)
 	if (err == -ENOENT) {
 		/* Leftovers of a crashed instance go with a message. */
 		wgx_instance_reap();
+		if (wgx_loader_reclaim(argv[1]) > 0)
+			return 0;
 		return fail("nothing is attached to %s in this network "
 			    "namespace%s",
 			    argv[1], "");
@@ -347,14 +377,23 @@ static int show_all(bool json)
 		return fail("can't list instances: %s%s", strerror(-err), "");
 	if (json)
 		fputs("[", stdout);
-	for (size_t i = 0; i < n; i++) {
-		if (json && i)
-			fputs(",", stdout);
-		else if (!json && i)
-			fputs("\n", stdout);
-		fflush(stdout);
-		if (call(&list[i], json ? "show-json" : "show", true))
+	for (size_t i = 0, shown = 0; i < n; i++) {
+		struct wgx_control_response resp = { 0 };
+		int cerr =
+			wgx_control_call(list[i].sock_path,
+					 json ? "show-json" : "show", 0, &resp);
+
+		/* A separator only between answers that came: valid JSON. */
+		if (!cerr && resp.payload) {
+			if (shown++)
+				fputs(json ? "," : "\n", stdout);
+			fputs(resp.payload, stdout);
+		} else {
+			fprintf(stderr, "wgxdp: show %s: %s\n", list[i].tun,
+				resp.error[0] ? resp.error : strerror(-cerr));
 			rc = 1;
+		}
+		wgx_control_response_free(&resp);
 	}
 	if (json)
 		fputs("]\n", stdout);

@@ -57,7 +57,8 @@ int wgx_device_new(struct wgx_device **out)
 	dev->identity = wgx_noise_static_new();
 	dev->indices = wgx_index_new();
 	dev->ratelimit = malloc(sizeof(*dev->ratelimit));
-	dev->aead = wgx_aead_new(WGX_AEAD_DEFAULT);
+	/* Stateless, so the agent's context never keeps a key around. */
+	dev->aead = wgx_aead_new(WGX_AEAD_SODIUM);
 	dev->mtu = WGX_DEFAULT_MTU;
 	dev->next_peer_id = 1;
 	wgx_allowedips_init(&dev->allowedips);
@@ -70,6 +71,25 @@ int wgx_device_new(struct wgx_device **out)
 	wgx_ratelimit_init(dev->ratelimit);
 	*out = dev;
 	return 0;
+}
+
+/*
+ * Called under the write lock whenever a peer's keypairs change: a
+ * confirmation reported for the old "next" must not promote a keypair
+ * that reused its memory (the receive path stores it under the read lock).
+ */
+static void keypairs_changed(struct wgx_peer *p)
+{
+	struct wgx_device *dev = p->dev;
+
+	atomic_store(&p->confirmed, NULL);
+	if (dev->keypairs_hook)
+		dev->keypairs_hook(dev->keypairs_hook_ctx, p);
+}
+
+bool wgx_device_under_load(const struct wgx_device *dev, uint64_t now)
+{
+	return dev->force_under_load || now < dev->under_load_until;
 }
 
 static void peer_free(struct wgx_peer *p)
@@ -192,6 +212,16 @@ static int set_allowed_ips(struct wgx_device *dev, struct wgx_peer *p,
 	return 0;
 }
 
+static void append_peer(struct wgx_device *dev, struct wgx_peer *p)
+{
+	struct wgx_peer **pp = &dev->peers;
+
+	while (*pp)
+		pp = &(*pp)->next_peer;
+	*pp = p;
+	dev->n_peers++;
+}
+
 /* Apply one [Peer] section to a new or existing peer (write lock held). */
 static int apply_peer(struct wgx_device *dev, struct wgx_peer *p,
 		      const struct wgx_config_peer *cp, uint64_t now)
@@ -237,6 +267,7 @@ static void set_identity(struct wgx_device *dev, const uint8_t *private_key)
 		private_key ? dev->identity->public_key : NULL);
 	for (p = dev->peers; p; p = p->next_peer) {
 		wgx_keypairs_clear(&p->keypairs);
+		keypairs_changed(p);
 		wgx_noise_handshake_clear(p->handshake);
 		wgx_noise_handshake_precompute(p->handshake);
 	}
@@ -268,9 +299,7 @@ int wgx_device_configure(struct wgx_device *dev, const struct wgx_config *cfg)
 				err = -ENOMEM;
 				break;
 			}
-			p->next_peer = dev->peers;
-			dev->peers = p;
-			dev->n_peers++;
+			append_peer(dev, p);
 		}
 		err = apply_peer(dev, p, cp, now);
 	}
@@ -308,9 +337,11 @@ void wgx_device_initiate(struct wgx_device *dev, struct wgx_peer *p,
 
 	if (!wgx_timers_may_initiate(&p->timers, is_retry, now))
 		return;
-	wrlock(dev);
+	/*
+	 * No device lock: the datapath never reads handshake state, and the
+	 * index table locks itself for the instant it changes.
+	 */
 	err = wgx_noise_create_initiation(p->handshake, &msg, NULL);
-	unlock(dev);
 	if (err) {
 		wgx_log_debug("peer %u: couldn't create initiation: %s", p->id,
 			      strerror(-err));
@@ -354,7 +385,7 @@ static void flush_staged(struct wgx_device *dev, struct wgx_peer *p)
 	uint64_t now = wgx_now();
 	struct wgx_staged_pkt *s;
 
-	while (p->staged_count) {
+	while (wgx_peer_staged(p)) {
 		if (!wgx_keypairs_send_keypair(&p->keypairs, now)) {
 			wgx_device_initiate(dev, p, false);
 			return;
@@ -372,7 +403,7 @@ static void send_keepalive(struct wgx_device *dev, struct wgx_peer *p)
 {
 	uint64_t now = wgx_now();
 
-	if (p->staged_count) {
+	if (wgx_peer_staged(p)) {
 		flush_staged(dev, p);
 		return;
 	}
@@ -403,7 +434,6 @@ void wgx_device_queue_handshake(struct wgx_device *dev, const uint8_t *msg,
 	memcpy(it->msg, msg, len);
 	q->count++;
 	pthread_mutex_unlock(&q->lock);
-	wgx_device_wake(dev);
 }
 
 static bool hsq_pop(struct wgx_device *dev, struct wgx_hs_item *out,
@@ -453,6 +483,18 @@ static void authenticated_from(struct wgx_peer *p,
 	wgx_timers_authenticated_traversal(&p->timers, now);
 }
 
+static int begin_session(struct wgx_device *dev, struct wgx_handshake *hs,
+			 uint64_t now)
+{
+	int err;
+
+	wrlock(dev);
+	err = wgx_noise_begin_session(hs, now, NULL);
+	keypairs_changed(hs->owner);
+	unlock(dev);
+	return err;
+}
+
 static void consume_initiation(struct wgx_device *dev,
 			       const struct wgx_hs_item *it, uint64_t now)
 {
@@ -461,14 +503,13 @@ static void consume_initiation(struct wgx_device *dev,
 	struct wgx_peer *p;
 	int err;
 
-	wrlock(dev);
+	/* The X25519 work runs unlocked; only installing the keys locks. */
 	err = wgx_noise_consume_initiation(dev->identity, it->msg, it->len, now,
 					   lookup_handshake, dev, &hs);
 	if (!err)
 		err = wgx_noise_create_response(hs, &resp, NULL);
 	if (!err)
-		err = wgx_noise_begin_session(hs, now, NULL);
-	unlock(dev);
+		err = begin_session(dev, hs, now);
 	if (err) {
 		wgx_stats_add(&dev->stats, WGX_STAT_DROP_HANDSHAKE_INVALID,
 			      it->len);
@@ -497,11 +538,9 @@ static void consume_response(struct wgx_device *dev,
 	struct wgx_peer *p;
 	int err;
 
-	wrlock(dev);
 	err = wgx_noise_consume_response(dev->indices, it->msg, it->len, &hs);
 	if (!err)
-		err = wgx_noise_begin_session(hs, now, NULL);
-	unlock(dev);
+		err = begin_session(dev, hs, now);
 	if (err) {
 		wgx_stats_add(&dev->stats, WGX_STAT_DROP_HANDSHAKE_INVALID,
 			      it->len);
@@ -599,9 +638,7 @@ static void drain_handshakes(struct wgx_device *dev, uint64_t now)
 		/* Under load for a second after the queue ran deep. */
 		if (depth >= WGX_HSQ_LOAD)
 			dev->under_load_until = now + 1000000000ULL;
-		handle_handshake(dev, &it,
-				 dev->force_under_load ||
-					 now < dev->under_load_until,
+		handle_handshake(dev, &it, wgx_device_under_load(dev, now),
 				 now);
 	}
 }
@@ -619,11 +656,28 @@ static void confirm_key(struct wgx_device *dev, struct wgx_peer *p,
 	wrlock(dev);
 	if (kp == p->keypairs.next)
 		promoted = wgx_keypairs_confirm(&p->keypairs, kp);
+	keypairs_changed(p);
 	unlock(dev);
 	if (promoted) {
 		handshake_done(p, now);
 		flush_staged(dev, p);
 	}
+}
+
+static void apply_sent(struct wgx_peer *p, unsigned int ev, uint64_t now)
+{
+	if (ev & WGX_EV_DATA_SENT)
+		wgx_timers_data_sent(&p->timers, now);
+	if (ev & WGX_EV_AUTH_SENT)
+		wgx_timers_any_authenticated_sent(&p->timers, now);
+}
+
+static void apply_received(struct wgx_peer *p, unsigned int ev, uint64_t now)
+{
+	if (ev & WGX_EV_AUTH_RECEIVED)
+		wgx_timers_any_authenticated_received(&p->timers, now);
+	if (ev & WGX_EV_DATA_RECEIVED)
+		wgx_timers_data_received(&p->timers, now);
 }
 
 static void apply_events(struct wgx_device *dev, struct wgx_peer *p,
@@ -636,14 +690,18 @@ static void apply_events(struct wgx_device *dev, struct wgx_peer *p,
 		return;
 	if (ev & WGX_EV_KEY_CONFIRMED)
 		confirm_key(dev, p, now);
-	if (ev & WGX_EV_DATA_SENT)
-		wgx_timers_data_sent(&p->timers, now);
-	if (ev & WGX_EV_AUTH_SENT)
-		wgx_timers_any_authenticated_sent(&p->timers, now);
-	if (ev & WGX_EV_AUTH_RECEIVED)
-		wgx_timers_any_authenticated_received(&p->timers, now);
-	if (ev & WGX_EV_DATA_RECEIVED)
-		wgx_timers_data_received(&p->timers, now);
+	/*
+	 * The bits lost their order; the last send and receive times keep
+	 * it, so "received, then answered" leaves no keepalive armed.
+	 */
+	if (atomic_load(&p->last_sent_ns) >=
+	    atomic_load(&p->last_received_ns)) {
+		apply_received(p, ev, now);
+		apply_sent(p, ev, now);
+	} else {
+		apply_sent(p, ev, now);
+		apply_received(p, ev, now);
+	}
 	if (ev & WGX_EV_TRAVERSAL)
 		wgx_timers_authenticated_traversal(&p->timers, now);
 	if ((ev & WGX_EV_LASTMINUTE_REKEY) &&
@@ -652,7 +710,7 @@ static void apply_events(struct wgx_device *dev, struct wgx_peer *p,
 		wgx_device_initiate(dev, p, false);
 	}
 	if (ev & WGX_EV_WANT_HANDSHAKE) {
-		if (p->staged_count)
+		if (wgx_peer_staged(p))
 			flush_staged(dev, p);
 		else
 			wgx_device_initiate(dev, p, false);
@@ -667,6 +725,7 @@ static void zero_keys(struct wgx_device *dev, struct wgx_peer *p)
 	wgx_stats_add(&dev->stats, WGX_STAT_KEYS_WIPED, 0);
 	wrlock(dev);
 	wgx_keypairs_clear(&p->keypairs);
+	keypairs_changed(p);
 	wgx_noise_handshake_clear(p->handshake);
 	unlock(dev);
 }
@@ -716,6 +775,7 @@ static void expire_keypairs(struct wgx_device *dev, struct wgx_peer *p,
 		return;
 	wrlock(dev);
 	wgx_keypairs_expire(k, now);
+	keypairs_changed(p);
 	unlock(dev);
 }
 

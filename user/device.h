@@ -73,6 +73,9 @@ struct wgx_device {
 	/* Monotonic ns until which we count as under load. */
 	uint64_t under_load_until;
 	bool force_under_load; /* test knob, see agent.c */
+	/* Told (agent thread, write lock held) when a peer's keypairs move. */
+	void (*keypairs_hook)(void *ctx, struct wgx_peer *p);
+	void *keypairs_hook_ctx;
 	struct wgx_stats stats;
 };
 
@@ -103,6 +106,9 @@ uint64_t wgx_device_next_deadline(struct wgx_device *dev);
 /* Agent: start a handshake with peer now if the timers allow it. */
 void wgx_device_initiate(struct wgx_device *dev, struct wgx_peer *peer,
 			 bool is_retry);
+
+/* Agent: whether handshakes are answered with cookies right now. */
+bool wgx_device_under_load(const struct wgx_device *dev, uint64_t now);
 
 /* Agent: wipe every key and the identity; used on shutdown. */
 void wgx_device_wipe(struct wgx_device *dev);

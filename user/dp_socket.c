@@ -60,10 +60,16 @@ enum {
 	GSO_MAX_SEGS = 64,
 	/* UDP payload limit of one GSO send (65535 - IPv4 - UDP headers). */
 	GSO_MAX_BYTES = 65507,
+	/* A thread idle this long wipes the keys its crypto context holds. */
+	IDLE_MS = 1000,
+	ICMP_PER_SECOND = 100,
 	/* Events the agent must see at once; the rest wait for its tick. */
 	URGENT_EVENTS = WGX_EV_WANT_HANDSHAKE | WGX_EV_KEY_CONFIRMED |
 			WGX_EV_LASTMINUTE_REKEY,
 };
+
+struct rx_ctx;
+struct tx_ctx;
 
 struct sock_dp {
 	struct wgx_datapath dp;
@@ -71,6 +77,11 @@ struct sock_dp {
 	unsigned int offloads; /* usable ones; fixed once the threads run */
 	pthread_t rx, tx;
 	bool rx_started, tx_started;
+	/* Allocated before the threads start, so a thread cannot fail. */
+	struct rx_ctx *rxc;
+	struct tx_ctx *txc;
+	/* ICMP errors sent back into the TUN: a token bucket (TX thread). */
+	uint64_t icmp_tokens, icmp_last_ns;
 };
 
 /* Counters of one batch, added to the device's in one go. */
@@ -81,6 +92,8 @@ struct tally {
 	 * always under the read lock (the peer may go once it is dropped). */
 	struct wgx_peer *peer;
 	uint64_t peer_bytes;
+	/* The peer whose last_sent_ns / last_received_ns this batch set. */
+	struct wgx_peer *stamped;
 	bool rx;
 };
 
@@ -109,6 +122,21 @@ static void tally_peer(struct tally *t, struct wgx_peer *p, uint64_t bytes)
 	t->peer_bytes += bytes;
 }
 
+/*
+ * When data last went out or came in, for the agent to order the events
+ * (device.c). The time is the batch's, so once per peer and batch does,
+ * before the events are raised; after the lock was dropped the peer may
+ * be another at the same address, so the caller forgets it then.
+ */
+static void tally_stamp(struct tally *t, struct wgx_peer *p, uint64_t now)
+{
+	if (t->stamped == p)
+		return;
+	atomic_store_explicit(t->rx ? &p->last_received_ns : &p->last_sent_ns,
+			      now, memory_order_relaxed);
+	t->stamped = p;
+}
+
 static void tally_flush(struct tally *t, struct wgx_stats *s)
 {
 	for (int id = 0; id < WGX_STAT_COUNT; id++) {
@@ -126,6 +154,20 @@ static void raise_event(struct wgx_peer *p, unsigned int ev, bool *wake)
 {
 	if (wgx_peer_raise(p, ev) && (ev & URGENT_EVENTS))
 		*wake = true;
+}
+
+/*
+ * A keypair that wants a rekey says so on every packet until the new
+ * session exists; ask the agent at most once a second, not per batch.
+ */
+static bool rekey_ask_due(struct wgx_keypair *kp, uint64_t now)
+{
+	uint64_t last =
+		atomic_load_explicit(&kp->rekey_asked_ns, memory_order_relaxed);
+
+	if (last && now - last < 1000000000ULL)
+		return false;
+	return atomic_compare_exchange_strong(&kp->rekey_asked_ns, &last, now);
 }
 
 /* Buffers that held plaintext are wiped before they are freed. */
@@ -201,6 +243,40 @@ static bool source_allowed(struct wgx_device *dev, struct wgx_peer *p,
 	return wgx_allowedips_lookup(&dev->allowedips, AF_INET6, pkt + 8) == p;
 }
 
+/* open() failures that happen after the tag and the replay check passed. */
+static bool inner_error(int err)
+{
+	return err == -EPROTONOSUPPORT || err == -EOVERFLOW;
+}
+
+/* A message from p verified: roaming, byte count, events. */
+static void rx_authenticated(struct rx_ctx *c, struct wgx_peer *p,
+			     struct wgx_keypair *kp, int m, size_t len,
+			     uint64_t now)
+{
+	union wgx_sockaddr cur;
+	bool has;
+
+	/* Roaming, once per peer and message (a GRO run has one source);
+	 * compare first, so the common case takes no write. */
+	if (c->ep_peer != p || c->ep_msg != m) {
+		wgx_peer_get_endpoint(p, &cur, &has);
+		if (!has || !wgx_sockaddr_equal(&cur, &c->addr[m]))
+			wgx_peer_set_endpoint(p, &c->addr[m]);
+		c->ep_peer = p;
+		c->ep_msg = m;
+	}
+	tally_peer(&c->t, p, len);
+	raise_event(p, WGX_EV_AUTH_RECEIVED | WGX_EV_TRAVERSAL, &c->wake);
+	if (kp == p->keypairs.next) {
+		atomic_store(&p->confirmed, kp);
+		raise_event(p, WGX_EV_KEY_CONFIRMED, &c->wake);
+	}
+	if (kp == p->keypairs.current && wgx_transport_rekey_on_recv(kp, now) &&
+	    rekey_ask_due(kp, now))
+		raise_event(p, WGX_EV_LASTMINUTE_REKEY, &c->wake);
+}
+
 /* Decrypt one data message in place; returns the inner length or 0. */
 static int rx_data(struct sock_dp *s, struct rx_ctx *c, uint8_t *buf,
 		   size_t len, int m, uint64_t now)
@@ -223,34 +299,27 @@ static int rx_data(struct sock_dp *s, struct rx_ctx *c, uint8_t *buf,
 	kp = e.ptr;
 	p = e.owner;
 	n = wgx_transport_open(c->aead, kp, buf, len, out, len, now);
-	if (n < 0) {
+	if (n < 0 && !inner_error(n)) {
 		tally(&c->t, open_error_stat(n), len);
 		return 0;
 	}
-	/* Authenticated and not a replay: now it may move the endpoint
-	 * (once per peer and message: a GRO run has one source). */
-	if (c->ep_peer != p || c->ep_msg != m) {
-		wgx_peer_set_endpoint(p, &c->addr[m]);
-		c->ep_peer = p;
-		c->ep_msg = m;
-	}
-	tally_peer(&c->t, p, len);
-	raise_event(p, WGX_EV_AUTH_RECEIVED | WGX_EV_TRAVERSAL, &c->wake);
-	if (kp == p->keypairs.next) {
-		atomic_store(&p->confirmed, kp);
-		raise_event(p, WGX_EV_KEY_CONFIRMED, &c->wake);
-	}
-	if (kp == p->keypairs.current && wgx_transport_rekey_on_recv(kp, now))
-		raise_event(p, WGX_EV_LASTMINUTE_REKEY, &c->wake);
+	/* Authenticated and not a replay: now it may move the endpoint. */
+	rx_authenticated(c, p, kp, m, len, now);
 	if (n == 0) {
 		tally(&c->t, WGX_STAT_RX_KEEPALIVE, len);
+		return 0;
+	}
+	/* Data, even if unusable, counts for the timers (as the kernel). */
+	tally_stamp(&c->t, p, now);
+	raise_event(p, WGX_EV_DATA_RECEIVED, &c->wake);
+	if (n < 0) {
+		tally(&c->t, open_error_stat(n), len);
 		return 0;
 	}
 	if (!source_allowed(dev, p, out)) {
 		tally(&c->t, WGX_STAT_DROP_ALLOWEDIPS, len);
 		return 0;
 	}
-	raise_event(p, WGX_EV_DATA_RECEIVED, &c->wake);
 	tally(&c->t, WGX_STAT_RX_DATA, len);
 	return n;
 }
@@ -271,6 +340,7 @@ static void rx_one(struct sock_dp *s, struct rx_ctx *c, uint8_t *buf,
 						 .len = (uint32_t)n };
 	} else if (handshake_size_ok(buf[0], len)) {
 		wgx_device_queue_handshake(dev, buf, len, &c->addr[m]);
+		c->wake = true;
 	} else {
 		tally(&c->t, WGX_STAT_DROP_MALFORMED, len);
 	}
@@ -377,13 +447,28 @@ static size_t gro_size(struct msghdr *mh, size_t len)
 	return len;
 }
 
+/* The per-batch locks: the device's state, then the index table's. */
+static void rx_lock(struct wgx_device *dev, struct rx_ctx *c)
+{
+	pthread_rwlock_rdlock(&dev->lock);
+	wgx_index_read_lock(dev->indices);
+	c->ep_peer = NULL;
+	c->t.stamped = NULL;
+}
+
+static void rx_unlock(struct wgx_device *dev, struct rx_ctx *c)
+{
+	tally_peer_flush(&c->t);
+	wgx_index_read_unlock(dev->indices);
+	pthread_rwlock_unlock(&dev->lock);
+}
+
 static void rx_batch(struct sock_dp *s, struct rx_ctx *c, int count)
 {
 	struct wgx_device *dev = s->dp.dev;
 	uint64_t now = wgx_now();
 
-	c->ep_peer = NULL;
-	pthread_rwlock_rdlock(&dev->lock);
+	rx_lock(dev, c);
 	for (int m = 0; m < count; m++) {
 		struct msghdr *mh = &c->msg[m].msg_hdr;
 		size_t len = c->msg[m].msg_len, size, off;
@@ -395,18 +480,15 @@ static void rx_batch(struct sock_dp *s, struct rx_ctx *c, int count)
 		size = gro_size(mh, len);
 		for (off = 0; off < len; off += size) {
 			if (c->npkt == RX_DGRAMS) {
-				tally_peer_flush(&c->t);
-				pthread_rwlock_unlock(&dev->lock);
+				rx_unlock(dev, c);
 				rx_deliver(s, c);
-				c->ep_peer = NULL;
-				pthread_rwlock_rdlock(&dev->lock);
+				rx_lock(dev, c);
 			}
 			rx_one(s, c, c->buf[m] + off,
 			       len - off < size ? len - off : size, m, now);
 		}
 	}
-	tally_peer_flush(&c->t);
-	pthread_rwlock_unlock(&dev->lock);
+	rx_unlock(dev, c);
 	rx_deliver(s, c);
 }
 
@@ -443,6 +525,8 @@ static void drain_socket(struct sock_dp *s, struct rx_ctx *c, int fd)
 
 static void rx_free(struct rx_ctx *c)
 {
+	if (!c)
+		return;
 	for (int i = 0; i < RX_MSGS; i++)
 		free_wiped(c->buf[i], RX_BUF);
 	wgx_aead_free(c->aead);
@@ -476,22 +560,23 @@ static void *rx_thread(void *arg)
 	struct pollfd pfd[3] = { { .fd = s->stop_fd, .events = POLLIN },
 				 { .fd = s->fd4, .events = POLLIN },
 				 { .fd = s->fd6, .events = POLLIN } };
-	struct rx_ctx *c = rx_new(s->offloads & WGX_DP_TUN_GRO);
 
-	if (!c) {
-		wgx_log_error("receive thread: out of memory");
-		return NULL;
-	}
 	for (;;) {
-		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
+		int n = poll(pfd, 3, IDLE_MS);
+
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n == 0) {
+			/* Idle: no key should linger in the crypto context. */
+			wgx_aead_forget(s->rxc->aead);
+			continue;
+		}
 		if (pfd[0].revents)
 			break;
 		for (int i = 1; i < 3; i++)
 			if (pfd[i].revents & POLLIN)
-				drain_socket(s, c, pfd[i].fd);
+				drain_socket(s, s->rxc, pfd[i].fd);
 	}
-	rx_free(c);
 	return NULL;
 }
 
@@ -526,6 +611,22 @@ struct tx_ctx {
 	bool gso; /* UDP GSO usable: cleared for good if the kernel refuses */
 };
 
+/* At most ICMP_PER_SECOND errors into the TUN, with a burst of as many. */
+static bool icmp_allowed(struct sock_dp *s, uint64_t now)
+{
+	const uint64_t cost = 1000000000ULL / ICMP_PER_SECOND;
+	const uint64_t max = cost * ICMP_PER_SECOND;
+
+	s->icmp_tokens += now - s->icmp_last_ns;
+	if (s->icmp_tokens > max)
+		s->icmp_tokens = max;
+	s->icmp_last_ns = now;
+	if (s->icmp_tokens < cost)
+		return false;
+	s->icmp_tokens -= cost;
+	return true;
+}
+
 static void tx_icmp(struct sock_dp *s, const uint8_t *pkt, size_t len)
 {
 	struct wgx_device *dev = s->dp.dev;
@@ -534,9 +635,16 @@ static void tx_icmp(struct sock_dp *s, const uint8_t *pkt, size_t len)
 	size_t hdr = (s->offloads & WGX_DP_TUN_VNET) ? WGX_VNET_HDR_LEN : 0;
 	int n;
 
-	if ((pkt[0] >> 4) == 4 && dev->has_tun_addr4)
-		from = dev->tun_addr4;
-	else if ((pkt[0] >> 4) == 6 && dev->has_tun_addr6)
+	if (!icmp_allowed(s, wgx_now()))
+		return;
+	/*
+	 * IPv4 keeps from = NULL, the unreachable destination itself: Linux
+	 * drops an IPv4 packet arriving on an interface with one of the
+	 * host's own addresses as its source (a martian, unless accept_local
+	 * is set), so an answer from the TUN's address never reached the
+	 * sender. IPv6 input has no such check.
+	 */
+	if ((pkt[0] >> 4) == 6 && dev->has_tun_addr6)
 		from = dev->tun_addr6;
 	n = wgx_icmp_unreachable(pkt, len, from, buf + hdr, 1280);
 	if (n > 0 && write(s->tun_fd, buf, hdr + (size_t)n) < 0)
@@ -592,10 +700,11 @@ static int tx_one(struct sock_dp *s, struct tx_ctx *c, uint8_t *p, size_t len,
 		return 0;
 	}
 	tally_peer(&c->t, peer, (uint64_t)n);
+	tally_stamp(&c->t, peer, now);
 	raise_event(peer,
 		    WGX_EV_DATA_SENT | WGX_EV_AUTH_SENT | WGX_EV_TRAVERSAL,
 		    &c->wake);
-	if (wgx_transport_rekey_on_send(kp, now))
+	if (wgx_transport_rekey_on_send(kp, now) && rekey_ask_due(kp, now))
 		raise_event(peer, WGX_EV_WANT_HANDSHAKE, &c->wake);
 	return n;
 }
@@ -830,6 +939,7 @@ static void tx_packet(struct sock_dp *s, struct tx_ctx *c, uint8_t *rd,
 			pthread_rwlock_unlock(&dev->lock);
 			tx_flush(s, c);
 			pthread_rwlock_rdlock(&dev->lock);
+			c->t.stamped = NULL;
 		}
 		tp = &c->pkt[c->npkt++];
 		p = c->out + c->out_used;
@@ -850,6 +960,7 @@ static void tx_batch(struct sock_dp *s, struct tx_ctx *c)
 	uint64_t now = wgx_now();
 
 	pthread_rwlock_rdlock(&dev->lock);
+	c->t.stamped = NULL;
 	for (unsigned int r = 0; r < c->nrd; r++)
 		tx_packet(s, c, c->area + c->rd_off[r], c->rd_len[r], now);
 	tally_peer_flush(&c->t);
@@ -880,6 +991,8 @@ static unsigned int tx_read(struct sock_dp *s, struct tx_ctx *c)
 
 static void tx_free(struct tx_ctx *c)
 {
+	if (!c)
+		return;
 	free_wiped(c->area, c->area_len);
 	free_wiped(c->out, c->out_cap);
 	wgx_aead_free(c->aead);
@@ -911,21 +1024,21 @@ static void *tx_thread(void *arg)
 	struct sock_dp *s = arg;
 	struct pollfd pfd[2] = { { .fd = s->stop_fd, .events = POLLIN },
 				 { .fd = s->tun_fd, .events = POLLIN } };
-	struct tx_ctx *c = tx_new(s->dp.dev->mtu, s->offloads & WGX_DP_UDP_GSO);
 
-	if (!c) {
-		wgx_log_error("send thread: out of memory");
-		return NULL;
-	}
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		int n = poll(pfd, 2, IDLE_MS);
+
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n == 0) {
+			wgx_aead_forget(s->txc->aead);
+			continue;
+		}
 		if (pfd[0].revents)
 			break;
-		if (tx_read(s, c))
-			tx_batch(s, c);
+		if (tx_read(s, s->txc))
+			tx_batch(s, s->txc);
 	}
-	tx_free(c);
 	return NULL;
 }
 
@@ -1026,6 +1139,8 @@ static void sock_destroy(struct wgx_datapath *dp)
 		close(s->fd6);
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
+	rx_free(s->rxc);
+	tx_free(s->txc);
 	free(s);
 }
 
@@ -1150,6 +1265,13 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	err = open_sockets(s, o);
 	if (err)
 		goto fail;
+	s->rxc = rx_new(s->offloads & WGX_DP_TUN_GRO);
+	s->txc = tx_new(dev->mtu, s->offloads & WGX_DP_UDP_GSO);
+	if (!s->rxc || !s->txc) {
+		wgx_log_error("Couldn't allocate datapath buffers");
+		err = -ENOMEM;
+		goto fail;
+	}
 	dev->dp = &s->dp;
 	err = -pthread_create(&s->rx, NULL, rx_thread, s);
 	if (err)

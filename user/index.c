@@ -8,6 +8,7 @@
 #include "index.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "crypto.h"
@@ -23,7 +24,25 @@ struct wgx_index_table {
 	struct wgx_index_entry *slots;
 	uint32_t bits;
 	uint32_t count;
+	wgx_index_observer_fn observer;
+	void *observer_ctx;
+	/* Writers take it inside every change; readers via read_lock(). */
+	pthread_rwlock_t lock;
 };
+
+static void notify(const struct wgx_index_table *t,
+		   const struct wgx_index_entry *e, bool present)
+{
+	if (t->observer)
+		t->observer(t->observer_ctx, e, present);
+}
+
+void wgx_index_set_observer(struct wgx_index_table *t, wgx_index_observer_fn fn,
+			    void *ctx)
+{
+	t->observer = fn;
+	t->observer_ctx = ctx;
+}
 
 static uint32_t capacity(const struct wgx_index_table *t)
 {
@@ -57,6 +76,7 @@ struct wgx_index_table *wgx_index_new(void)
 		free(t);
 		return NULL;
 	}
+	pthread_rwlock_init(&t->lock, NULL);
 	return t;
 }
 
@@ -64,6 +84,7 @@ void wgx_index_free(struct wgx_index_table *t)
 {
 	if (!t)
 		return;
+	pthread_rwlock_destroy(&t->lock);
 	free(t->slots);
 	free(t);
 }
@@ -103,10 +124,11 @@ static void put(struct wgx_index_table *t, uint32_t slot, uint32_t index,
 		.index = index, .type = type, .ptr = ptr, .owner = owner
 	};
 	t->count++;
+	notify(t, &t->slots[slot], true);
 }
 
-int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
-			enum wgx_index_type type, void *ptr, void *owner)
+static int insert_at_locked(struct wgx_index_table *t, uint32_t index,
+			    enum wgx_index_type type, void *ptr, void *owner)
 {
 	uint32_t slot;
 	int ret;
@@ -123,8 +145,8 @@ int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
 	return 0;
 }
 
-int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
-		     void *ptr, void *owner, uint32_t *index)
+static int insert_locked(struct wgx_index_table *t, enum wgx_index_type type,
+			 void *ptr, void *owner, uint32_t *index)
 {
 	int ret = reserve_one(t);
 
@@ -145,8 +167,8 @@ int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
 	return -ENOSPC;
 }
 
-int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
-		      enum wgx_index_type type, void *ptr)
+static int replace_locked(struct wgx_index_table *t, uint32_t index,
+			  enum wgx_index_type type, void *ptr)
 {
 	uint32_t slot;
 
@@ -157,6 +179,7 @@ int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
 		return -ENOENT;
 	t->slots[slot].type = type;
 	t->slots[slot].ptr = ptr;
+	notify(t, &t->slots[slot], true);
 	return 0;
 }
 
@@ -164,7 +187,7 @@ int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
  * Backward-shift deletion: walk the run after the hole and move back every
  * entry whose home is not in (hole, here], so no probe run is broken.
  */
-int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
+static int remove_locked(struct wgx_index_table *t, uint32_t index)
 {
 	uint32_t mask = capacity(t) - 1, hole, i;
 
@@ -173,6 +196,7 @@ int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
 	hole = probe(t, index);
 	if (!t->slots[hole].index)
 		return -ENOENT;
+	notify(t, &t->slots[hole], false);
 	for (i = (hole + 1) & mask; t->slots[i].index; i = (i + 1) & mask) {
 		uint32_t h = home(t, t->slots[i].index);
 
@@ -185,6 +209,59 @@ int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
 	t->slots[hole] = (struct wgx_index_entry){ 0 };
 	t->count--;
 	return 0;
+}
+
+int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
+			enum wgx_index_type type, void *ptr, void *owner)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = insert_at_locked(t, index, type, ptr, owner);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
+		     void *ptr, void *owner, uint32_t *index)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = insert_locked(t, type, ptr, owner, index);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
+		      enum wgx_index_type type, void *ptr)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = replace_locked(t, index, type, ptr);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
+{
+	int ret;
+
+	pthread_rwlock_wrlock(&t->lock);
+	ret = remove_locked(t, index);
+	pthread_rwlock_unlock(&t->lock);
+	return ret;
+}
+
+void wgx_index_read_lock(struct wgx_index_table *t)
+{
+	pthread_rwlock_rdlock(&t->lock);
+}
+
+void wgx_index_read_unlock(struct wgx_index_table *t)
+{
+	pthread_rwlock_unlock(&t->lock);
 }
 
 bool wgx_index_lookup(const struct wgx_index_table *t, uint32_t index,

@@ -12,8 +12,11 @@
  * linear probing and backward-shift deletion; the table doubles at half
  * load. One table per device, no global state.
  *
- * Single writer (the agent). The datapath integration will publish a
- * read-only view with an atomic pointer swap; until then callers serialise.
+ * One writer thread (the agent). Every change takes the table's own write
+ * lock for the microseconds it lasts, so the agent can run handshake
+ * crypto without blocking the datapath; other threads look up only
+ * between wgx_index_read_lock() and wgx_index_read_unlock() (once per
+ * batch). The writer's own lookups need no lock.
  */
 #ifndef WGX_INDEX_H
 #define WGX_INDEX_H
@@ -37,6 +40,17 @@ struct wgx_index_entry {
 };
 
 struct wgx_index_table;
+
+/*
+ * Told of every change, synchronously and before the call that made it
+ * returns: present is true after an insert or replace (e describes the
+ * entry now), false before a removal. The XDP datapath mirrors indices
+ * into its sessions map this way, so an index is in the map before the
+ * handshake message that announces it can leave.
+ */
+typedef void (*wgx_index_observer_fn)(void *ctx,
+				      const struct wgx_index_entry *e,
+				      bool present);
 
 struct wgx_index_table *wgx_index_new(void);
 void wgx_index_free(struct wgx_index_table *t);
@@ -65,5 +79,10 @@ int wgx_index_remove(struct wgx_index_table *t, uint32_t index);
 bool wgx_index_lookup(const struct wgx_index_table *t, uint32_t index,
 		      uint32_t type_mask, struct wgx_index_entry *out);
 uint32_t wgx_index_count(const struct wgx_index_table *t);
+void wgx_index_read_lock(struct wgx_index_table *t);
+void wgx_index_read_unlock(struct wgx_index_table *t);
+/* One observer per table; NULL removes it. */
+void wgx_index_set_observer(struct wgx_index_table *t, wgx_index_observer_fn fn,
+			    void *ctx);
 
 #endif

@@ -28,6 +28,8 @@ struct wgx_keypair {
 	/* The index the peer chose: we put it in data messages we send. */
 	uint32_t remote_index;
 	bool initiator;
+	/* Datapath: when it last asked the agent for a rekey (0: never). */
+	_Atomic uint64_t rekey_asked_ns;
 	/* Owning peer, opaque to the datapath. */
 	void *peer;
 };

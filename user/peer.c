@@ -73,6 +73,16 @@ struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p)
 	return s;
 }
 
+unsigned int wgx_peer_staged(struct wgx_peer *p)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&p->staged_lock);
+	n = p->staged_count;
+	pthread_mutex_unlock(&p->staged_lock);
+	return n;
+}
+
 unsigned int wgx_peer_purge_staged(struct wgx_peer *p)
 {
 	struct wgx_staged_pkt *s;

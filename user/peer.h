@@ -64,6 +64,9 @@ struct wgx_peer {
 	/* datapath: timer events and key confirmation for the agent. */
 	_Atomic unsigned int events;
 	struct wgx_keypair *_Atomic confirmed;
+	/* datapath: when data last went out / came in, to order events. */
+	_Atomic uint64_t last_sent_ns;
+	_Atomic uint64_t last_received_ns;
 
 	/* datapath: transfer counters (bytes of UDP payload). */
 	_Atomic uint64_t rx_bytes;
@@ -103,6 +106,8 @@ bool wgx_peer_set_endpoint(struct wgx_peer *p, const union wgx_sockaddr *ep);
 bool wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len);
 /* Take the oldest staged packet (caller frees it), or NULL. */
 struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p);
+/* Packets waiting (a snapshot). */
+unsigned int wgx_peer_staged(struct wgx_peer *p);
 /* Drop every staged packet; returns how many there were. */
 unsigned int wgx_peer_purge_staged(struct wgx_peer *p);
 

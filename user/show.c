@@ -96,6 +96,7 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 		  struct wgx_control_reply *r)
 {
 	char key[WGX_KEY_BASE64_LEN + 1] = "(none)";
+	struct wgx_xdp_counter xdp[WGX_XDP_STAT_COUNT];
 	struct wgx_peer *p;
 
 	if (dev->identity->has_identity)
@@ -108,6 +109,16 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 				 info->mode, info->offloads);
 	for (p = dev->peers; p; p = p->next_peer)
 		text_peer(p, r);
+	if (info->xdp && wgx_xdp_counters(info->xdp, xdp) == 0) {
+		wgx_control_reply_printf(r, "\nxdp counters:\n");
+		for (int i = 0; i < WGX_XDP_STAT_COUNT; i++)
+			if (xdp[i].packets)
+				wgx_control_reply_printf(
+					r, "  %s: %llu packets, %llu bytes\n",
+					wgx_loader_stat_name(i),
+					(unsigned long long)xdp[i].packets,
+					(unsigned long long)xdp[i].bytes);
+	}
 	wgx_control_reply_printf(r, "\ncounters:\n");
 	for (int i = 0; i < WGX_STAT_COUNT; i++) {
 		uint64_t n = atomic_load(&dev->stats.packets[i]);
@@ -151,10 +162,53 @@ static void json_peer(struct wgx_json *j, struct wgx_peer *p)
 	wgx_json_object_end(j);
 }
 
+static void json_counter(struct wgx_json *j, const char *name, uint64_t packets,
+			 uint64_t bytes)
+{
+	char key[64];
+
+	wgx_json_kv_uint(j, name, packets);
+	snprintf(key, sizeof(key), "%s_bytes", name);
+	wgx_json_kv_uint(j, key, bytes);
+}
+
+/*
+ * One flat object (design.md). A reason both layers count (an unknown
+ * index, a malformed message) is one counter: the packets dropped for
+ * it, whichever layer dropped them.
+ */
+static void json_counters(struct wgx_json *j, struct wgx_device *dev,
+			  struct wgx_xdp *x)
+{
+	struct wgx_xdp_counter xdp[WGX_XDP_STAT_COUNT] = { 0 };
+	bool merged[WGX_XDP_STAT_COUNT] = { false };
+	bool have_xdp = x && wgx_xdp_counters(x, xdp) == 0;
+
+	wgx_json_object_begin(j);
+	for (int i = 0; i < WGX_STAT_COUNT; i++) {
+		uint64_t packets = atomic_load(&dev->stats.packets[i]);
+		uint64_t bytes = atomic_load(&dev->stats.bytes[i]);
+
+		for (int k = 0; have_xdp && k < WGX_XDP_STAT_COUNT; k++) {
+			if (strcmp(wgx_stats_name(i), wgx_loader_stat_name(k)))
+				continue;
+			packets += xdp[k].packets;
+			bytes += xdp[k].bytes;
+			merged[k] = true;
+		}
+		json_counter(j, wgx_stats_name(i), packets, bytes);
+	}
+	for (int k = 0; have_xdp && k < WGX_XDP_STAT_COUNT; k++)
+		if (!merged[k])
+			json_counter(j, wgx_loader_stat_name(k), xdp[k].packets,
+				     xdp[k].bytes);
+	wgx_json_object_end(j);
+}
+
 int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 		  struct wgx_control_reply *r)
 {
-	char key[WGX_KEY_BASE64_LEN + 1], name[64];
+	char key[WGX_KEY_BASE64_LEN + 1];
 	struct wgx_json j;
 	struct wgx_peer *p;
 	int err;
@@ -179,14 +233,7 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 		json_peer(&j, p);
 	wgx_json_array_end(&j);
 	wgx_json_key(&j, "counters");
-	wgx_json_object_begin(&j);
-	for (int i = 0; i < WGX_STAT_COUNT; i++) {
-		wgx_json_kv_uint(&j, wgx_stats_name(i),
-				 atomic_load(&dev->stats.packets[i]));
-		snprintf(name, sizeof(name), "%s_bytes", wgx_stats_name(i));
-		wgx_json_kv_uint(&j, name, atomic_load(&dev->stats.bytes[i]));
-	}
-	wgx_json_object_end(&j);
+	json_counters(&j, dev, info->xdp);
 	wgx_json_object_end(&j);
 	err = wgx_json_finish(&j);
 	if (!err)

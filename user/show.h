@@ -10,6 +10,7 @@
 
 #include "control.h"
 #include "device.h"
+#include "xdp.h"
 
 struct wgx_show_info {
 	const char *tun;
@@ -17,6 +18,7 @@ struct wgx_show_info {
 	const char *mode;
 	const char *offloads; /* "tun udp-gso ...", or "none" */
 	uint16_t listen_port;
+	struct wgx_xdp *xdp; /* NULL in socket mode */
 };
 
 int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,

@@ -224,6 +224,9 @@ int wgx_tunnel_open(struct wgx_tunnel *t, const char *name,
 	return 0;
 fail:
 	wgx_tun_close(&t->tun);
+	free(t->installed);
+	t->installed = NULL;
+	t->n_installed = t->cap_installed = 0;
 fail_nl:
 	wgx_nl_close(&t->nl);
 	return err;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The transport AEAD's two back ends: identical bytes, RFC 8439 A.5, in
- * place, tampering, wrong counter or key, empty plaintext, and choosing a
- * back end by name.
+ * The transport AEAD's back ends (OpenSSL, libsodium, and "auto", which
+ * switches between them at WGX_AEAD_AUTO_MIN_LEN): identical bytes, RFC
+ * 8439 A.5, in place, tampering, wrong counter or key, empty plaintext,
+ * and choosing a back end by name.
  */
 #include "test.h"
 
@@ -10,8 +11,11 @@
 
 #include "aead.h"
 
-static const enum wgx_aead_backend backends[] = { WGX_AEAD_OPENSSL,
-						  WGX_AEAD_SODIUM };
+static const enum wgx_aead_backend backends[] = {
+	WGX_AEAD_OPENSSL,
+	WGX_AEAD_SODIUM,
+	WGX_AEAD_AUTO,
+};
 enum {
 	NB = sizeof(backends) / sizeof(backends[0])
 };
@@ -34,7 +38,17 @@ static void free_all(struct wgx_aead *a[NB])
 		wgx_aead_free(a[i]);
 }
 
-/* Random keys, counters and lengths: both seal alike, each opens both. */
+/* Sizes worth trying: all small ones, a spread, and auto's switch point. */
+static bool interesting(size_t len)
+{
+	size_t d = len > WGX_AEAD_AUTO_MIN_LEN ? len - WGX_AEAD_AUTO_MIN_LEN
+					       : WGX_AEAD_AUTO_MIN_LEN - len;
+
+	return len <= 300 || len % 97 == 0 || d <= 1 || len == 1420 ||
+	       len == 1500;
+}
+
+/* Random keys, counters and lengths: all seal alike, each opens all. */
 static void test_backends_agree(void)
 {
 	static uint8_t pt[1500], ct[NB][1500 + 16], back[1500];
@@ -43,16 +57,19 @@ static void test_backends_agree(void)
 
 	if (!open_all(a))
 		goto out;
-	for (size_t len = 0; len <= 1500; len += len < 300 ? 1 : 97) {
+	for (size_t len = 0; len <= 1500; len++) {
 		uint64_t counter = (uint64_t)wgx_crypto_random_u32() << 32 |
 				   wgx_crypto_random_u32();
 
+		if (!interesting(len))
+			continue;
 		wgx_crypto_random(key, sizeof(key));
 		wgx_crypto_random(pt, len);
 		for (int i = 0; i < NB; i++)
 			CHECK(wgx_aead_seal(a[i], ct[i], pt, len, counter,
 					    key) == 0);
-		CHECK_MEM(ct[0], ct[1], len + 16);
+		for (int i = 1; i < NB; i++)
+			CHECK_MEM(ct[0], ct[i], len + 16);
 		for (int i = 0; i < NB; i++) {
 			for (int j = 0; j < NB; j++) {
 				memset(back, 0, len);
@@ -121,8 +138,10 @@ out:
 	free_all(a);
 }
 
+/* In place, below and above auto's switch point. */
 static void test_in_place(void)
 {
+	static const size_t lens[] = { 100, 1420 };
 	uint8_t key[32], pt[1420], buf[1420 + 16], ref[1420 + 16];
 	struct wgx_aead *a[NB];
 
@@ -131,14 +150,18 @@ static void test_in_place(void)
 	wgx_crypto_random(key, sizeof(key));
 	wgx_crypto_random(pt, sizeof(pt));
 	for (int i = 0; i < NB; i++) {
-		CHECK(wgx_aead_seal(a[i], ref, pt, sizeof(pt), 77, key) == 0);
-		memcpy(buf, pt, sizeof(pt));
-		CHECK(wgx_aead_seal(a[i], buf, buf, sizeof(pt), 77, key) == 0);
-		CHECK_MEM(buf, ref, sizeof(ref));
-		CHECK(wgx_aead_open(a[i], buf, buf, sizeof(buf), 77, key));
-		CHECK_MEM(buf, pt, sizeof(pt));
-		/* The tag is left where it was. */
-		CHECK_MEM(buf + sizeof(pt), ref + sizeof(pt), 16);
+		for (size_t k = 0; k < 2; k++) {
+			size_t len = lens[k];
+
+			CHECK(wgx_aead_seal(a[i], ref, pt, len, 77, key) == 0);
+			memcpy(buf, pt, len);
+			CHECK(wgx_aead_seal(a[i], buf, buf, len, 77, key) == 0);
+			CHECK_MEM(buf, ref, len + 16);
+			CHECK(wgx_aead_open(a[i], buf, buf, len + 16, 77, key));
+			CHECK_MEM(buf, pt, len);
+			/* The tag is left where it was. */
+			CHECK_MEM(buf + len, ref + len, 16);
+		}
 	}
 out:
 	free_all(a);
@@ -217,7 +240,8 @@ static void test_empty(void)
 		CHECK(wgx_aead_seal(a[i], tag[i], NULL, 0, 1, key) == 0);
 		CHECK(!wgx_crypto_is_zero(tag[i], 16));
 	}
-	CHECK_MEM(tag[0], tag[1], 16);
+	for (int i = 1; i < NB; i++)
+		CHECK_MEM(tag[0], tag[i], 16);
 	for (int i = 0; i < NB; i++) {
 		CHECK(wgx_aead_open(a[i], out, tag[i], 16, 1, key));
 		CHECK(out[0] == 0x42);
@@ -236,11 +260,14 @@ static void test_names(void)
 	enum wgx_aead_backend b = WGX_AEAD_SODIUM;
 	struct wgx_aead *a;
 
-	CHECK(WGX_AEAD_DEFAULT == WGX_AEAD_OPENSSL);
+	CHECK(WGX_AEAD_DEFAULT == WGX_AEAD_AUTO);
 	CHECK(wgx_aead_backend_parse("openssl", &b) == 0);
 	CHECK(b == WGX_AEAD_OPENSSL);
 	CHECK(wgx_aead_backend_parse("sodium", &b) == 0);
 	CHECK(b == WGX_AEAD_SODIUM);
+	CHECK(wgx_aead_backend_parse("auto", &b) == 0);
+	CHECK(b == WGX_AEAD_AUTO);
+	CHECK(wgx_aead_backend_parse("sodium", &b) == 0);
 	CHECK(wgx_aead_backend_parse("OpenSSL", &b) == -EINVAL);
 	CHECK(wgx_aead_backend_parse("libsodium", &b) == -EINVAL);
 	CHECK(wgx_aead_backend_parse("", &b) == -EINVAL);
@@ -252,6 +279,9 @@ static void test_names(void)
 		      "unknown"));
 	CHECK(wgx_aead_new((enum wgx_aead_backend)7) == NULL);
 	a = wgx_aead_new(WGX_AEAD_DEFAULT);
+	CHECK(a && !strcmp(wgx_aead_name(a), "auto"));
+	wgx_aead_free(a);
+	a = wgx_aead_new(WGX_AEAD_OPENSSL);
 	CHECK(a && !strcmp(wgx_aead_name(a), "openssl"));
 	wgx_aead_free(a);
 	a = wgx_aead_new(WGX_AEAD_SODIUM);

@@ -213,6 +213,69 @@ static void test_v6_longest(void)
 	wgx_allowedips_free(&t);
 }
 
+/*
+ * Short prefixes, which live in the jump table's slots rather than below
+ * them (the table indexes at least the first 8 bits), and removals that
+ * pull a sibling up into the place of the removed prefix.
+ */
+static void test_short_prefixes(void)
+{
+	struct wgx_allowedips t;
+
+	wgx_allowedips_init(&t);
+	CHECK(ins(&t, "0.0.0.0", 6, A) == 0);
+	CHECK(ins(&t, "8.0.0.0", 7, B) == 0);
+	CHECK(rm(&t, "0.0.0.0", 6, A) == 0);
+	CHECK(look(&t, "8.0.0.1") == B);
+	CHECK(look(&t, "9.255.0.0") == B);
+	CHECK(look(&t, "0.0.0.1") == NULL);
+	CHECK(look(&t, "3.0.0.0") == NULL);
+	CHECK(look(&t, "10.0.0.0") == NULL);
+	CHECK(rm(&t, "8.0.0.0", 7, B) == 0);
+
+	/* A prefix inside another, with slots on both sides of it. */
+	CHECK(ins(&t, "0.0.0.0", 4, A) == 0);
+	CHECK(ins(&t, "4.0.0.0", 6, B) == 0);
+	CHECK(look(&t, "3.0.0.0") == A);
+	CHECK(look(&t, "5.0.0.0") == B);
+	CHECK(look(&t, "8.0.0.0") == A);
+	CHECK(look(&t, "15.255.255.255") == A);
+	CHECK(ins(&t, "0.0.0.0", 5, C) == 0);
+	CHECK(ins(&t, "6.0.0.0", 8, D) == 0);
+	CHECK(ins(&t, "6.128.0.0", 9, A) == 0);
+	CHECK(look(&t, "1.0.0.0") == C);
+	CHECK(look(&t, "5.0.0.0") == B);
+	CHECK(look(&t, "6.1.0.0") == D);
+	CHECK(look(&t, "6.129.0.0") == A);
+	CHECK(look(&t, "7.0.0.0") == B);
+	CHECK(look(&t, "8.0.0.0") == A);
+	CHECK(look(&t, "12.0.0.0") == A);
+	CHECK(rm(&t, "0.0.0.0", 4, A) == 0);
+	CHECK(look(&t, "12.0.0.0") == NULL);
+	CHECK(look(&t, "1.0.0.0") == C);
+	CHECK(rm(&t, "0.0.0.0", 5, C) == 0);
+	CHECK(look(&t, "1.0.0.0") == NULL);
+	CHECK(look(&t, "4.0.0.0") == B);
+	CHECK(look(&t, "6.0.0.0") == D);
+	CHECK(look(&t, "6.128.0.0") == A);
+	CHECK(rm(&t, "6.0.0.0", 8, D) == 0);
+	CHECK(look(&t, "6.0.0.0") == B);
+	CHECK(look(&t, "6.128.0.0") == A);
+	CHECK(look(&t, "8.0.0.0") == NULL);
+	wgx_allowedips_free(&t);
+
+	CHECK(ins(&t, "::", 6, A) == 0);
+	CHECK(ins(&t, "800::", 7, B) == 0);
+	CHECK(ins(&t, "fe00::", 7, C) == 0);
+	CHECK(look(&t, "3ff::") == A);
+	CHECK(rm(&t, "::", 6, A) == 0);
+	CHECK(look(&t, "3ff::") == NULL);
+	CHECK(look(&t, "9ff::") == B);
+	CHECK(look(&t, "ff00::1") == C);
+	CHECK(look(&t, "fc00::1") == NULL);
+	wgx_allowedips_free(&t);
+}
+
 static void test_reinsert_moves(void)
 {
 	struct wgx_allowedips t;
@@ -415,6 +478,7 @@ enum {
 	R_PEERS = 16,
 	R_PREFIXES = 2500,
 	R_QUERIES = 8000,
+	R_STRIDE = 2503,
 };
 
 struct ref {
@@ -573,7 +637,6 @@ static void compare_lookups(const struct wgx_allowedips *t,
 }
 
 struct walk_check {
-	const struct ref_table *rt;
 	const struct ref **want;
 	size_t n, pos;
 	int bad;
@@ -606,7 +669,7 @@ static void compare_walks(const struct wgx_allowedips *t,
 	static const struct ref *want[R_PREFIXES];
 
 	for (int p = 0; p < R_PEERS; p++) {
-		struct walk_check w = { .rt = rt, .want = want };
+		struct walk_check w = { .want = want };
 
 		for (size_t i = 0; i < rt->n; i++)
 			if (rt->e[i].peer == p)
@@ -616,6 +679,87 @@ static void compare_walks(const struct wgx_allowedips *t,
 		CHECK(w.pos == w.n);
 		CHECK(w.bad == 0);
 	}
+}
+
+static size_t ref_family_live(const struct ref_table *rt, int family)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rt->n; i++)
+		n += rt->e[i].peer >= 0 && rt->e[i].family == family;
+	return n;
+}
+
+static bool ref_has(const struct ref_table *rt, int family, const uint8_t *addr,
+		    uint8_t cidr)
+{
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->e[i].peer >= 0 && rt->e[i].family == family &&
+		    rt->e[i].cidr == cidr &&
+		    !memcmp(rt->e[i].addr, addr, addr_bits(family) / 8))
+			return true;
+	return false;
+}
+
+/*
+ * The trie of a set of prefixes is unique, so no useless node may survive
+ * removals: a table built from the survivors alone must use the same bytes.
+ * Its jump tables and peer hash must have been sized the same way too, so
+ * it first grows to the same per-family peaks with filler host routes
+ * (absent from t), spread over all peers, and drops them one by one.
+ */
+static void check_no_useless_nodes(const struct wgx_allowedips *t,
+				   const struct ref_table *rt,
+				   const size_t peak[2])
+{
+	static uint8_t filler[2 * R_PREFIXES][16];
+	struct wgx_allowedips fresh;
+	size_t nfill[2] = { 0, 0 };
+	uint32_t seq = 0;
+
+	wgx_allowedips_init(&fresh);
+	for (size_t i = 0; i < rt->n; i++)
+		if (rt->e[i].peer >= 0)
+			CHECK(wgx_allowedips_insert(
+				      &fresh, rt->e[i].family, rt->e[i].addr,
+				      rt->e[i].cidr,
+				      &peers[rt->e[i].peer]) == 0);
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+		uint8_t cidr = (uint8_t)addr_bits(family);
+		size_t want = peak[f] - ref_family_live(rt, family);
+
+		while (nfill[f] < want) {
+			uint8_t *a = filler[f * R_PREFIXES + nfill[f]];
+
+			memset(a, 0, 16);
+			a[0] = 240;
+			memcpy(a + 1, &seq, sizeof(seq));
+			seq++;
+			if (ref_has(rt, family, a, cidr))
+				continue;
+			CHECK(wgx_allowedips_insert(&fresh, family, a, cidr,
+						    &peers[seq % R_PEERS]) ==
+			      0);
+			nfill[f]++;
+		}
+	}
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+
+		for (size_t i = 0; i < nfill[f]; i++) {
+			const uint8_t *a = filler[f * R_PREFIXES + i];
+			void *owner = wgx_allowedips_lookup(&fresh, family, a);
+
+			CHECK(wgx_allowedips_remove(&fresh, family, a,
+						    (uint8_t)addr_bits(family),
+						    owner) == 0);
+		}
+	}
+	CHECK(wgx_allowedips_count(&fresh) == wgx_allowedips_count(t));
+	CHECK(wgx_allowedips_bytes(&fresh) == wgx_allowedips_bytes(t));
+	compare_lookups(&fresh, rt);
+	wgx_allowedips_free(&fresh);
 }
 
 static void random_prefix(int *family, uint8_t a[16], uint8_t *cidr)
@@ -628,9 +772,10 @@ static void random_prefix(int *family, uint8_t a[16], uint8_t *cidr)
 static void test_random(void)
 {
 	static struct ref_table rt;
-	struct wgx_allowedips t, fresh;
+	struct wgx_allowedips t;
 	uint8_t a[16], cidr;
 	int family, peer, removed = 0;
+	size_t peak[2];
 
 	rng_state = 0x5eed;
 	memset(&rt, 0, sizeof(rt));
@@ -642,6 +787,8 @@ static void test_random(void)
 					    &peers[peer]) == 0);
 		ref_insert(&rt, family, a, cidr, peer);
 	}
+	peak[0] = ref_family_live(&rt, AF_INET);
+	peak[1] = ref_family_live(&rt, AF_INET6);
 	compare_lookups(&t, &rt);
 	compare_walks(&t, &rt);
 
@@ -673,25 +820,26 @@ static void test_random(void)
 	compare_lookups(&t, &rt);
 	compare_walks(&t, &rt);
 
+	check_no_useless_nodes(&t, &rt, peak);
+
 	/*
-	 * The trie of a set of prefixes is unique, so no useless node may
-	 * survive the removals: a table built from the survivors alone must
-	 * use the same bytes (with its peer hash grown the same way).
+	 * One by one down to a few, which also shrinks the jump tables; the
+	 * stride is a prime above R_PREFIXES, so it visits every entry.
 	 */
-	wgx_allowedips_init(&fresh);
-	for (size_t i = 0; i < rt.n; i++)
-		if (rt.e[i].peer >= 0)
-			CHECK(wgx_allowedips_insert(&fresh, rt.e[i].family,
-						    rt.e[i].addr, rt.e[i].cidr,
-						    &peers[rt.e[i].peer]) == 0);
-	for (int p = 0; p < R_PEERS; p++)
-		CHECK(ins(&fresh, "ff00::", 128 - p, &peers[p]) == 0);
-	for (int p = 0; p < R_PEERS; p++)
-		CHECK(rm(&fresh, "ff00::", 128 - p, &peers[p]) == 0);
-	CHECK(wgx_allowedips_count(&fresh) == wgx_allowedips_count(&t));
-	CHECK(wgx_allowedips_bytes(&fresh) == wgx_allowedips_bytes(&t));
-	compare_lookups(&fresh, &rt);
-	wgx_allowedips_free(&fresh);
+	for (size_t i = 0, left = ref_live(&rt, -1); left > 20;
+	     i = (i + R_STRIDE) % rt.n) {
+		struct ref *e = &rt.e[i];
+
+		if (e->peer < 0)
+			continue;
+		CHECK(wgx_allowedips_remove(&t, e->family, e->addr, e->cidr,
+					    &peers[e->peer]) == 0);
+		e->peer = -1;
+		if (--left % 150 == 0)
+			compare_lookups(&t, &rt);
+	}
+	compare_lookups(&t, &rt);
+	compare_walks(&t, &rt);
 
 	for (int p = 0; p < R_PEERS; p++)
 		wgx_allowedips_remove_by_peer(&t, &peers[p]);
@@ -706,6 +854,8 @@ static const struct wgx_test allowedips_tests[] = {
 	  test_v4_longest },
 	{ "allowedips: IPv4 /0 and /32 edges", test_v4_edges },
 	{ "allowedips: IPv6 longest prefix, /0 and /128", test_v6_longest },
+	{ "allowedips: short prefixes and removals that pull a sibling up",
+	  test_short_prefixes },
 	{ "allowedips: reinsert moves the prefix to the new peer",
 	  test_reinsert_moves },
 	{ "allowedips: host bits beyond cidr are masked",

@@ -209,7 +209,63 @@ static void test_index_model(void)
 	wgx_index_free(t);
 }
 
+struct seen {
+	int inserts, replaces, removes;
+	uint32_t last_index;
+	uint32_t last_type;
+	bool present_during_remove;
+	struct wgx_index_table *t;
+};
+
+static void observe(void *ctx, const struct wgx_index_entry *e, bool present)
+{
+	struct seen *s = ctx;
+
+	s->last_index = e->index;
+	s->last_type = e->type;
+	if (!present) {
+		s->removes++;
+		/* Told before the removal: the entry is still there. */
+		s->present_during_remove =
+			wgx_index_lookup(s->t, e->index, ~0u, NULL);
+	} else if (e->type == WGX_INDEX_KEYPAIR) {
+		s->replaces++;
+	} else {
+		s->inserts++;
+	}
+}
+
+static void test_index_observer(void)
+{
+	struct wgx_index_table *t = wgx_index_new();
+	struct seen s = { 0 };
+	int obj;
+	uint32_t idx = 0;
+
+	CHECK(t);
+	if (!t)
+		return;
+	s.t = t;
+	wgx_index_set_observer(t, observe, &s);
+	CHECK(wgx_index_insert(t, WGX_INDEX_HANDSHAKE, &obj, &obj, &idx) == 0);
+	CHECK(s.inserts == 1 && s.last_index == idx);
+	CHECK(wgx_index_replace(t, idx, WGX_INDEX_KEYPAIR, &obj) == 0);
+	CHECK(s.replaces == 1 && s.last_type == WGX_INDEX_KEYPAIR);
+	CHECK(wgx_index_remove(t, idx) == 0);
+	CHECK(s.removes == 1 && s.last_index == idx && s.present_during_remove);
+	/* Failed operations tell nothing. */
+	CHECK(wgx_index_remove(t, idx) == -ENOENT);
+	CHECK(wgx_index_replace(t, idx, WGX_INDEX_KEYPAIR, &obj) == -ENOENT);
+	CHECK(s.removes == 1 && s.replaces == 1);
+	wgx_index_set_observer(t, NULL, NULL);
+	CHECK(wgx_index_insert(t, WGX_INDEX_HANDSHAKE, &obj, &obj, &idx) == 0);
+	CHECK(s.inserts == 1);
+	wgx_index_free(t);
+}
+
 static const struct wgx_test index_tests[] = {
+	{ "index: observer told of insert, replace and remove",
+	  test_index_observer },
 	{ "index: unique random indices over many inserts", test_index_unique },
 	{ "index: remove", test_index_remove },
 	{ "index: replace keeps index and owner", test_index_replace },

@@ -20,8 +20,15 @@ enum {
 static const uint64_t SEC = 1000000000ULL;
 /* An arbitrary CLOCK_MONOTONIC birth time for test keypairs. */
 static const uint64_t BIRTH = 5000 * 1000000000ULL;
-static const enum wgx_aead_backend backends[] = { WGX_AEAD_OPENSSL,
-						  WGX_AEAD_SODIUM };
+static const enum wgx_aead_backend backends[] = {
+	WGX_AEAD_OPENSSL,
+	WGX_AEAD_SODIUM,
+	WGX_AEAD_AUTO,
+};
+
+enum {
+	NB = sizeof(backends) / sizeof(backends[0])
+};
 
 /* A sender and a receiver sharing one direction's key. */
 struct pair {
@@ -62,6 +69,25 @@ static void ipv6(uint8_t *p, size_t len)
 	p[0] = 0x60;
 	p[4] = (uint8_t)((len - 40) >> 8);
 	p[5] = (uint8_t)(len - 40);
+}
+
+/* One context per back end; false (after a failed CHECK) if any is missing. */
+static bool open_all(struct wgx_aead *a[NB])
+{
+	bool ok = true;
+
+	for (int i = 0; i < NB; i++) {
+		a[i] = wgx_aead_new(backends[i]);
+		CHECK(a[i] != NULL);
+		ok = ok && a[i];
+	}
+	return ok;
+}
+
+static void free_all(struct wgx_aead *a[NB])
+{
+	for (int i = 0; i < NB; i++)
+		wgx_aead_free(a[i]);
 }
 
 static struct wgx_aead *aead_default(void)
@@ -134,18 +160,14 @@ static void test_round_trip(void)
 	static const size_t v4[] = { 20, 21, 84, 1419, 1420 };
 	static const size_t v6[] = { 40, 41, 1280, 1419, 1420 };
 	uint8_t inner[MTU], out[BUF], back[BUF];
-	struct wgx_aead *a[2];
+	struct wgx_aead *a[NB];
 	struct pair p;
 
-	for (int i = 0; i < 2; i++) {
-		a[i] = wgx_aead_new(backends[i]);
-		CHECK(a[i] != NULL);
-	}
-	if (!a[0] || !a[1])
+	if (!open_all(a))
 		goto out;
 	pair_init(&p);
-	for (int s = 0; s < 2; s++) {
-		for (int r = 0; r < 2; r++) {
+	for (int s = 0; s < NB; s++) {
+		for (int r = 0; r < NB; r++) {
 			for (size_t k = 0; k < 10; k++) {
 				size_t len = k < 5 ? v4[k] : v6[k - 5];
 				int n;
@@ -169,8 +191,7 @@ static void test_round_trip(void)
 		}
 	}
 out:
-	wgx_aead_free(a[0]);
-	wgx_aead_free(a[1]);
+	free_all(a);
 }
 
 static uint64_t vec_u64(const char *file, const char *path)
@@ -214,14 +235,10 @@ static void check_vector_message(struct wgx_aead *a, const uint8_t key[32],
 static void test_shared_vectors(void)
 {
 	uint8_t send[32], recv[32], plain[BUF], msg[BUF];
-	struct wgx_aead *a[2];
+	struct wgx_aead *a[NB];
 	char path[96];
 
-	for (int i = 0; i < 2; i++) {
-		a[i] = wgx_aead_new(backends[i]);
-		CHECK(a[i] != NULL);
-	}
-	if (!a[0] || !a[1])
+	if (!open_all(a))
 		goto out;
 	for (int c = 0; c < 2; c++) {
 		snprintf(path, sizeof(path), "cases.%d.initiator_send_key", c);
@@ -256,7 +273,7 @@ static void test_shared_vectors(void)
 				continue;
 			CHECK(wgx_transport_wire_len((size_t)plen, MTU) ==
 			      (size_t)mlen);
-			for (int b = 0; b < 2; b++)
+			for (int b = 0; b < NB; b++)
 				check_vector_message(
 					a[b],
 					!strcmp(dir, "initiator->responder")
@@ -267,8 +284,7 @@ static void test_shared_vectors(void)
 		}
 	}
 out:
-	wgx_aead_free(a[0]);
-	wgx_aead_free(a[1]);
+	free_all(a);
 }
 
 /* wireguard-go's own first data message, sent under initiator_send_key. */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The maps of the XDP program. Keys and values are the fixed-width structs
+ * of include/wgx_bpf.h and carry BTF, so `bpftool map dump` prints field
+ * names. The loader pins them under WGX_PIN_ROOT/<IFACE>/ with the plain
+ * names of design.md (sessions, xsks, config, local_addrs, stats).
+ */
+#ifndef WGX_MAPS_BPF_H
+#define WGX_MAPS_BPF_H
+
+#include "common.bpf.h"
+
+/* Receiver indices the agent has announced: data messages to any other
+ * index are dropped here and never reach a crypto worker. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGX_XDP_MAX_SESSIONS);
+	__type(key, struct wgx_session_key);
+	__type(value, struct wgx_session_value);
+} wgx_sessions SEC(".maps");
+
+/* RX queue -> AF_XDP socket of the worker that owns the queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, WGX_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} wgx_xsks SEC(".maps");
+
+/* Runtime settings written by the agent; one entry, key 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgx_xdp_config);
+} wgx_config SEC(".maps");
+
+/* IFACE's own addresses: only WireGuard traffic to these is ours. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WGX_XDP_MAX_LOCAL_ADDRS);
+	__type(key, struct wgx_addr_key);
+	__type(value, __u32);
+} wgx_local_addrs SEC(".maps");
+
+/* Packets and bytes per verdict and drop reason, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WGX_XDP_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, struct wgx_xdp_counter);
+} wgx_stats SEC(".maps");
+
+/* Handshake-initiation token bucket per source address, used while the
+ * agent reports load; LRU so a spoofed-source flood only evicts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WGX_XDP_MAX_BUDGET_SOURCES);
+	__type(key, struct wgx_addr_key);
+	__type(value, struct wgx_hs_budget);
+} wgx_hs_budget SEC(".maps");
+
+#endif

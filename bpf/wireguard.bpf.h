@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The WireGuard message header check: the first word is the type with
+ * three zero reserved bytes, and each type has its exact size (data
+ * messages a minimum; a full-size one is not a multiple of 16 because
+ * padding stops at the MTU).
+ */
+#ifndef WGX_WIREGUARD_BPF_H
+#define WGX_WIREGUARD_BPF_H
+
+#include "common.bpf.h"
+
+/* The first 8 bytes of every message: type word, then for data messages
+ * the receiver index (the sender index for an initiation). */
+struct wgx_wg_prefix {
+	__le32 word;
+	__le32 index;
+};
+
+/* Returns the message type, or 0 when the word or the size is wrong.
+ * len is the UDP payload length. */
+static __always_inline __u32 wgx_wg_type(__le32 word, __u32 len)
+{
+	switch (wgx_le32_to_cpu(word)) {
+	case WGX_MSG_INITIATION:
+		return len == WGX_MSG_INITIATION_LEN ? WGX_MSG_INITIATION : 0;
+	case WGX_MSG_RESPONSE:
+		return len == WGX_MSG_RESPONSE_LEN ? WGX_MSG_RESPONSE : 0;
+	case WGX_MSG_COOKIE_REPLY:
+		return len == WGX_MSG_COOKIE_REPLY_LEN ? WGX_MSG_COOKIE_REPLY
+						       : 0;
+	case WGX_MSG_DATA:
+		return len >= WGX_MSG_DATA_MIN_LEN ? WGX_MSG_DATA : 0;
+	default:
+		return 0;
+	}
+}
+
+#endif

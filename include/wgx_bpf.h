@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between the XDP program (bpf/wgxdp.bpf.c) and the agent:
+ * map keys and values, stat ids and their names, config flags. Fixed-width
+ * types only, so both sides and `bpftool map dump` agree. No secrets: the
+ * sessions map holds receiver indices and peer ids, never key material.
+ */
+#ifndef WGX_BPF_H
+#define WGX_BPF_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Names inside the object; pins use the plain names (design.md). */
+#define WGX_XDP_PROG_NAME "wgx_xdp"
+#define WGX_PIN_ROOT	  "/sys/fs/bpf/wgxdp"
+
+enum wgx_xdp_limits {
+	WGX_XDP_MAX_SESSIONS = 65536,
+	WGX_XDP_MAX_QUEUES = 64,
+	WGX_XDP_MAX_LOCAL_ADDRS = 256,
+	WGX_XDP_MAX_BUDGET_SOURCES = 65536,
+};
+
+/* Every verdict and drop reason of the XDP program, packets and bytes. */
+#define WGX_XDP_STATS_LIST(X)                                                  \
+	X(PASS_OTHER, "pass_other")                                            \
+	X(PASS_FRAGMENT, "pass_fragment")                                      \
+	X(PASS_NOT_LOCAL, "pass_not_local")                                    \
+	X(PASS_HANDSHAKE, "pass_handshake")                                    \
+	X(PASS_DATA, "pass_data")                                              \
+	X(REDIRECT_XSK, "redirect_xsk")                                        \
+	X(DROP_MALFORMED, "drop_malformed")                                    \
+	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
+	X(DROP_HANDSHAKE_BUDGET, "drop_handshake_budget")                      \
+	X(ABORTED, "aborted")
+
+enum wgx_xdp_stat_id {
+#define WGX_XDP_STAT_ENUM(id, name) WGX_XDP_STAT_##id,
+	WGX_XDP_STATS_LIST(WGX_XDP_STAT_ENUM)
+#undef WGX_XDP_STAT_ENUM
+	WGX_XDP_STAT_COUNT,
+};
+
+/* stats: per-CPU array, key = enum wgx_xdp_stat_id. */
+struct wgx_xdp_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * sessions: hash, key = the receiver index exactly as the 4 bytes sit in
+ * the data message (little-endian on the wire; the agent stores
+ * htole32(index)), value = who owns it.
+ */
+struct wgx_session_key {
+	__u32 index_le;
+};
+
+struct wgx_session_value {
+	__u32 peer_id;
+	__u8 slot; /* enum wgx_session_slot */
+	__u8 flags;
+	__u16 reserved;
+};
+
+enum wgx_session_slot {
+	WGX_SLOT_HANDSHAKE = 0, /* index announced, keys not derived yet */
+	WGX_SLOT_CURRENT = 1,
+	WGX_SLOT_PREVIOUS = 2,
+	WGX_SLOT_NEXT = 3,
+};
+
+/* config: array with one entry, key 0. Runtime settings. */
+struct wgx_xdp_config {
+	__u16 listen_port; /* host byte order; 0: the program passes all */
+	__u16 flags;	   /* enum wgx_xdp_flags */
+	/* Handshake initiations per second per source while under load. */
+	__u32 hs_rate;
+	/* Burst allowance of the same bucket. */
+	__u32 hs_burst;
+	__u32 reserved;
+};
+
+enum wgx_xdp_flags {
+	WGX_XDP_UNDER_LOAD = 1 << 0,
+};
+
+/* local_addrs: hash, IFACE's own addresses (value: __u32 1). Also the
+ * key of the per-source handshake budget (an LRU hash). addr in network
+ * byte order as on the wire; IPv4 in the first 4 bytes of addr, the rest
+ * zero. Every byte not set must be zero: the maps hash the whole key. */
+struct wgx_addr_key {
+	__u8 family; /* 4 or 6 */
+	__u8 reserved[3];
+	__u8 addr[16];
+};
+
+/*
+ * hs_budget value: a token bucket counted in nanoseconds. One initiation
+ * costs 1e9 / hs_rate ns of credit; the bucket holds at most hs_burst
+ * initiations' worth and refills with elapsed time. hs_rate 0: no refill
+ * (hs_burst initiations per source, then none while under load).
+ */
+struct wgx_hs_budget {
+	__u64 tokens_ns; /* credit in nanoseconds of the refill rate */
+	__u64 last_ns;
+};
+
+#endif
