@@ -473,7 +473,8 @@ static void rx_batch(struct sock_dp *s, struct rx_ctx *c, int count)
 		struct msghdr *mh = &c->msg[m].msg_hdr;
 		size_t len = c->msg[m].msg_len, size, off;
 
-		if (mh->msg_flags & MSG_TRUNC) {
+		/* An empty datagram is one too: split nothing, count it. */
+		if (!len || (mh->msg_flags & MSG_TRUNC)) {
 			tally(&c->t, WGX_STAT_DROP_MALFORMED, len);
 			continue;
 		}
