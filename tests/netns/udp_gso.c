@@ -90,7 +90,7 @@ static int do_send(char **argv, int argc)
 			return 1;
 		}
 		/* Let the receiver keep up: this checks content, not speed. */
-		usleep(2000);
+		usleep(5000);
 	}
 	close(fd);
 	return 0;
