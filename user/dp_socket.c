@@ -199,6 +199,8 @@ struct rx_ctx {
 	unsigned int npkt;
 	struct iovec wiov[RX_GRO_SEGS];
 	struct tally t;
+	/* The last receiver index found; forgotten when the lock is. */
+	struct wgx_index_entry last;
 	bool tun_gro; /* merge TCP segments on TUN writes */
 	/* Endpoint already set for this peer from this message. */
 	struct wgx_peer *ep_peer;
@@ -283,7 +285,7 @@ static int rx_data(struct sock_dp *s, struct rx_ctx *c, uint8_t *buf,
 {
 	struct wgx_device *dev = s->dp.dev;
 	uint8_t *out = buf + WGX_DATA_HEADER_LEN;
-	struct wgx_index_entry e;
+	struct wgx_index_entry *e = &c->last;
 	struct wgx_keypair *kp;
 	struct wgx_peer *p;
 	uint32_t index;
@@ -291,13 +293,16 @@ static int rx_data(struct sock_dp *s, struct rx_ctx *c, uint8_t *buf,
 
 	/* Datagrams of a GRO run sit at any offset: no aligned loads. */
 	memcpy(&index, buf + 4, sizeof(index));
-	if (!wgx_index_lookup(dev->indices, le32toh(index), WGX_INDEX_KEYPAIR,
-			      &e)) {
+	index = le32toh(index);
+	/* A run is one session: the previous answer holds under the lock. */
+	if ((!e->index || e->index != index) &&
+	    !wgx_index_lookup(dev->indices, index, WGX_INDEX_KEYPAIR, e)) {
+		e->index = 0;
 		tally(&c->t, WGX_STAT_DROP_UNKNOWN_INDEX, len);
 		return 0;
 	}
-	kp = e.ptr;
-	p = e.owner;
+	kp = e->ptr;
+	p = e->owner;
 	n = wgx_transport_open(c->aead, kp, buf, len, out, len, now);
 	if (n < 0 && !inner_error(n)) {
 		tally(&c->t, open_error_stat(n), len);
@@ -454,6 +459,7 @@ static void rx_lock(struct wgx_device *dev, struct rx_ctx *c)
 	wgx_index_read_lock(dev->indices);
 	c->ep_peer = NULL;
 	c->t.stamped = NULL;
+	c->last.index = 0;
 }
 
 static void rx_unlock(struct wgx_device *dev, struct rx_ctx *c)
