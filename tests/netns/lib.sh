@@ -452,19 +452,30 @@ wgxdp_conf_add_peer() {
 }
 
 # start_wgxdp NS UNDERLAY_IF CONF TUN [EXTRA...]: "wgxdp attach" in NS
-# (--mode socket unless EXTRA has a --mode); returns once the daemon says
-# the tunnel is up. Daemon pid (from /run/wgxdp/TUN.pid) in
-# ${WGX_PID[TUN]}. Detached at exit.
+# (--mode $WGX_MODE, default auto, unless EXTRA has a --mode; the runner
+# sets WGX_MODE from WGX_MODES); returns once the daemon says the tunnel
+# is up. Daemon pid (from /run/wgxdp/TUN.pid) in ${WGX_PID[TUN]}.
+# Detached at exit.
+#
+# Where its bpffs pins go: under `ip netns exec` (the default) /sys is the
+# namespace's own sysfs with no bpffs on it, so the daemon mounts a
+# private one that only its process tree sees: inspect the pins with
+# `nsenter -t PID -m bpftool ...`; they vanish with the daemon. With
+# WGX_WGXDP_NSENTER=1 it runs under `nsenter --net=/run/netns/NS`,
+# keeping this shell's mounts: the pins land in the host's bpffs at
+# /sys/fs/bpf/wgxdp/UNDERLAY_IF and outlive a killed daemon.
 start_wgxdp() {
 	local ns=$1 ul=$2 conf=$3 tun=$4 log
 	shift 4
-	local extra=("$@")
-	[[ " ${extra[*]} " == *" --mode "* ]] || extra+=(--mode socket)
+	local extra=("$@") in_ns=(ip netns exec "$ns")
+	[[ " ${extra[*]} " == *" --mode "* ]] ||
+		extra+=(--mode "${WGX_MODE:-auto}")
+	[ -n "${WGX_WGXDP_NSENTER:-}" ] && in_ns=(nsenter "--net=/run/netns/$ns")
 	log="$WGX_TMP/wgxdp-$tun.log"
 	register wgxdp "$ns" "$ul" "$tun"
 	register if "$tun"
 	on_exit stop_wgxdp "$ns" "$ul" "$tun"
-	if ! timeout 30 ip netns exec "$ns" "$WGXDP" attach "$ul" \
+	if ! timeout 30 "${in_ns[@]}" "$WGXDP" attach "$ul" \
 		--config "$conf" --name "$tun" "${extra[@]}" \
 		>>"$log" 2>&1 </dev/null {WGX_OUT}>&-; then
 		tail -n 5 "$log" >&2
