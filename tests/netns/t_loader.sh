@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
+# modes: auto
 # The XDP loader (user/loader.c) against the kernel: attach in each mode,
 # pins, map access, foreign programs, stale reclaim after kill -9, detach.
 # build/tests/netns/loader_test_drv drives it; the program is the stand-in

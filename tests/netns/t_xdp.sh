@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 300
+# modes: auto
 # The XDP classifier in front of wgxdp's socket datapath, against the
 # kernel: attach in auto (native on veth), native and skb mode; in each,
 # full-size traffic both ways, the sessions map, floods of unknown-index
