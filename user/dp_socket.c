@@ -271,9 +271,14 @@ static void tx_icmp(struct sock_dp *s, const uint8_t *pkt, size_t len)
 	uint8_t out[1280];
 	int n;
 
-	if ((pkt[0] >> 4) == 4 && dev->has_tun_addr4)
-		from = dev->tun_addr4;
-	else if ((pkt[0] >> 4) == 6 && dev->has_tun_addr6)
+	/*
+	 * IPv4 keeps from = NULL, the unreachable destination itself: Linux
+	 * drops an IPv4 packet arriving on an interface with one of the
+	 * host's own addresses as its source (a martian, unless accept_local
+	 * is set), so an answer from the TUN's address never reached the
+	 * sender. IPv6 input has no such check.
+	 */
+	if ((pkt[0] >> 4) == 6 && dev->has_tun_addr6)
 		from = dev->tun_addr6;
 	n = wgx_icmp_unreachable(pkt, len, from, out, sizeof(out));
 	if (n > 0 && write(s->tun_fd, out, (size_t)n) < 0)
