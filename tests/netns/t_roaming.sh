@@ -71,22 +71,45 @@ move_b() {
 	echo "moved at $(date +%s.%N)"
 }
 
+# b_addrs: B's underlay addresses, one a line.
+b_addrs() {
+	ip -n "$NS_B" -j addr show dev "$VETH_B" |
+		jq -r '.[0].addr_info[].local'
+}
+
+# moved PID LOG OLD NEW: the mover finished in time, and B has NEW, not OLD.
+moved() {
+	local addrs
+	wait_until 5 eval "! proc_alive $1" || return 1
+	grep -q moved "$2" || {
+		echo "the address change failed"
+		return 1
+	}
+	addrs=$(b_addrs) || return 1
+	if ! grep -qx "$4" <<<"$addrs" || grep -qx "$3" <<<"$addrs"; then
+		echo "B's addresses: $addrs"
+		return 1
+	fi
+}
+
 # every_interval_moved OUT: the receiving side (the iperf3 server, B's
 # stream into A) got bytes in each 1 s interval, and there were at least
 # SECS of them.
 every_interval_moved() {
 	local n
-	jq -r '.server_output_json.intervals[].sum |
-		"\(.start) \(.bytes)"' "$1" | sed 's/^/interval /'
-	n=$(jq '[.server_output_json.intervals[].sum] | length' "$1")
+	# The server's 1 s intervals; a last one of a fraction of a second
+	# (the stream's tail) may rightly be empty and does not count.
+	local ivs='def ivs: [.server_output_json.intervals[].sum |
+		select(.seconds >= 0.5)];'
+	jq -r "$ivs"' ivs[] | "interval \(.start) \(.bytes)"' "$1"
+	n=$(jq "$ivs"' ivs | length' "$1")
 	[ "${n:-0}" -ge "$SECS" ] || {
-		echo "only ${n:-0} intervals"
+		echo "only ${n:-0} full intervals"
 		return 1
 	}
-	info "smallest 1 s interval: $(jq '[.server_output_json.intervals[].sum.bytes] |
-		min' "$1") bytes"
-	jq -e '[.server_output_json.intervals[].sum.bytes] | all(. > 0)' \
-		"$1" >/dev/null || {
+	info "smallest 1 s interval: $(jq -r "$ivs"' ivs | min_by(.bytes) |
+		"\(.bytes) bytes at \(.start | floor) s"' "$1")"
+	jq -e "$ivs"' ivs | all(.bytes > 0)' "$1" >/dev/null || {
 		echo "an interval received nothing: the stream stalled"
 		return 1
 	}
@@ -115,10 +138,7 @@ roam() {
 	check "IPv$f iperf3 ${SECS}s B->A across the move" \
 		iperf_run "$NS_A" "$NS_B" "$dst" "$out" "$SECS"
 	check "IPv$f B's address moved during the stream" \
-		eval "wait_until 5 eval '! proc_alive $mover' &&
-		      grep -q moved $(tmpfile "move$f.log") &&
-		      ! ip -n $NS_B addr show dev $VETH_B | grep -qw $old &&
-		      ip -n $NS_B addr show dev $VETH_B | grep -qw $new"
+		moved "$mover" "$(tmpfile "move$f.log")" "$old" "$new"
 	check "IPv$f no stall: data in every interval" \
 		every_interval_moved "$out"
 	check "IPv$f wgxdp shows the new endpoint $ep_new" endpoint_is "$ep_new"
