@@ -101,9 +101,9 @@ spoof_case() {
 		spoof_send "$spoof" "$dst" "$port"
 	check "IPv$f ping from $spoof gets no answer" \
 		eval "! nsx $NS_B ping -n -c 3 -i 0.2 -W 1 -w 3 -I $spoof $dst"
-	# Five datagrams and three echo requests.
+	# Five datagrams and at least three echo requests.
 	want=$((drop0 + 8))
-	check "IPv$f drop_allowedips counts the 8 packets" \
+	check "IPv$f drop_allowedips counts them (at least 8)" \
 		wait_until 5 eval "[ \"\$(counter drop_allowedips)\" -ge $want ]"
 	check "IPv$f nothing from $spoof reached the listener" \
 		eval "! grep -q spoofed $file"
