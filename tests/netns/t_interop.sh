@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # timeout: 300
 # Interoperability: wgxdp against the real wireguard-go, in four runs that
-# cover every dimension both ways (runtime about 40-60 s):
+# cover every dimension both ways (runtime about 60 s):
 #
 #   run  initiator  PresharedKey  underlay  bulk data (TCP 50 MiB, iperf3)
 #   1    wgxdp      no            IPv4      IPv4 inside, wgxdp -> wggo
