@@ -365,7 +365,6 @@ static void tx_icmp(struct sock_dp *s, const uint8_t *pkt, size_t len)
 
 	if (!icmp_allowed(s, wgx_now()))
 		return;
-
 	/*
 	 * IPv4 keeps from = NULL, the unreachable destination itself: Linux
 	 * drops an IPv4 packet arriving on an interface with one of the

@@ -420,8 +420,11 @@ route_add() { ip -n "$1" route add "$3" dev "$2"; }
 # wgxdp_has_attach: the binary implements "attach" (so the wgxdp rows
 # and tests can run).
 wgxdp_has_attach() {
-	[ -n "$WGXDP" ] && [ -x "$WGXDP" ] &&
-		"$WGXDP" attach --help 2>&1 </dev/null | grep -q -- '--config'
+	local usage
+	[ -n "$WGXDP" ] && [ -x "$WGXDP" ] || return 1
+	# Not a pipe: under pipefail, the usage's exit status 1 would count.
+	usage=$("$WGXDP" attach --help 2>&1 </dev/null)
+	grep -q -- '--config' <<<"$usage"
 }
 
 # require_wgxdp: skip the whole test unless $WGXDP implements "attach".
