@@ -340,6 +340,24 @@ netns_pair() {
 		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"
 }
 
+# bridge_create NS BR: a namespace NS holding a Linux bridge BR, up: a
+# shared segment (hub and spoke, several peers on one LAN).
+bridge_create() {
+	ns_create "$1" || return 1
+	register if "$2"
+	ip -n "$1" link add "$2" type bridge && ip -n "$1" link set "$2" up
+}
+
+# bridge_join NS IF BR_NS BR BR_IF ADDR/LEN...: NS joins the segment by a
+# veth (IF in NS, BR_IF enslaved to BR in BR_NS) with the addresses.
+bridge_join() {
+	local ns=$1 dev=$2 brns=$3 br=$4 brif=$5
+	shift 5
+	veth_create "$ns" "$dev" "$brns" "$brif" &&
+		ip -n "$brns" link set "$brif" master "$br" &&
+		addr_add "$ns" "$dev" "$@"
+}
+
 # veth_csum_off NS IF: sockets sending over IF then compute full UDP/TCP
 # checksums instead of leaving partial ones (checksum offload), so the XDP
 # program on the peer veth sees frames with valid checksums.

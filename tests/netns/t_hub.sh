@@ -33,28 +33,19 @@ VPN_HUB=10.77.0.1 VPN_S1=10.77.0.2 VPN_S2=10.77.0.3
 VPN6_HUB=fd00:77::1 VPN6_S1=fd00:77::2 VPN6_S2=fd00:77::3
 PORT_HUB=51820 PORT_S1=51821 PORT_S2=51822
 
-# join NS IF BRIF ADDR4 ADDR6: a veth from NS to the bridge namespace,
-# enslaved to the bridge there.
-join() {
-	veth_create "$1" "$2" "$NS_SEG" "$3" &&
-		ip -n "$NS_SEG" link set "$3" master "$BR" &&
-		addr_add "$1" "$2" "$4/24" "$5/64"
-}
-
 segment() {
 	NS_SEG=$(ns_name seg) NS_HUB=$(ns_name hub)
 	NS_S1=$(ns_name s1) NS_S2=$(ns_name s2)
 	BR=$(if_name br) && IF_HUB=$(if_name h) && IF_S1=$(if_name s1) &&
 		IF_S2=$(if_name s2) || return 1
-	ns_create "$NS_SEG" && ns_create "$NS_HUB" &&
+	bridge_create "$NS_SEG" "$BR" && ns_create "$NS_HUB" &&
 		ns_create "$NS_S1" && ns_create "$NS_S2" || return 1
-	register if "$BR"
-	ip -n "$NS_SEG" link add "$BR" type bridge &&
-		ip -n "$NS_SEG" link set "$BR" up || return 1
-	join "$NS_HUB" "$IF_HUB" "$(if_name bh)" "$UL_HUB" "$UL6_HUB" &&
-		join "$NS_S1" "$IF_S1" "$(if_name b1)" "$UL_S1" "$UL6_S1" &&
-		join "$NS_S2" "$IF_S2" "$(if_name b2)" "$UL_S2" "$UL6_S2" ||
-		return 1
+	bridge_join "$NS_HUB" "$IF_HUB" "$NS_SEG" "$BR" "$(if_name bh)" \
+		"$UL_HUB/24" "$UL6_HUB/64" &&
+		bridge_join "$NS_S1" "$IF_S1" "$NS_SEG" "$BR" "$(if_name b1)" \
+			"$UL_S1/24" "$UL6_S1/64" &&
+		bridge_join "$NS_S2" "$IF_S2" "$NS_SEG" "$BR" "$(if_name b2)" \
+			"$UL_S2/24" "$UL6_S2/64" || return 1
 	ip netns exec "$NS_HUB" sysctl -qw net.ipv4.ip_forward=1 \
 		net.ipv6.conf.all.forwarding=1 || return 1
 	wait_until 10 nsx "$NS_S1" ping -c 1 -W 1 "$UL_HUB" &&
