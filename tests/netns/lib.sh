@@ -219,12 +219,21 @@ wait_until() {
 	done
 }
 
-# proc_alive PID: the process exists and is not a zombie.
+# proc_alive PID: some thread of the process exists and is not a zombie
+# (or dead). All threads count: after SIGKILL the main thread turns
+# zombie at once while others may still be exiting and holding the
+# process's files, locks and sockets.
 proc_alive() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
+	local t st
+	for t in "/proc/$1/task/"*/stat; do
+		st=$(cat "$t" 2>/dev/null) || continue
+		st=${st##*) }
+		case ${st%% *} in
+		Z | X) ;;
+		*) return 0 ;;
+		esac
+	done
+	return 1
 }
 
 # stop_pid PID [TIMEOUT_S]: SIGTERM, then SIGKILL after TIMEOUT_S (5);
@@ -515,6 +524,25 @@ stop_wgxdp() {
 	fi
 	unset "WGX_PID[$tun]" "WGX_ATTACHED[$tun]"
 	return 0
+}
+
+# wgxdp_gone NS TUN: nothing of a wgxdp instance TUN is left: no TUN
+# interface in NS, no /run/wgxdp/TUN.pid or .sock, no process started
+# with "--name TUN". Says what is left.
+wgxdp_gone() {
+	local p left=0
+	if ip -n "$1" link show "$2" >/dev/null 2>&1; then
+		echo "TUN $2 still exists"
+		left=1
+	fi
+	for p in "/run/wgxdp/$2.pid" "/run/wgxdp/$2.sock"; do
+		[ -e "$p" ] && { echo "$p still exists"; left=1; }
+	done
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "--name $2 " &&
+			{ echo "process ${p#/proc/} still runs"; left=1; }
+	done
+	return "$left"
 }
 
 # wgxdp_show NS [TUN]: "wgxdp show [TUN] --json" run in NS.
