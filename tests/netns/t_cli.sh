@@ -50,8 +50,8 @@ wgx() {
 
 # refused MAX PATTERN ARGS...: `wgxdp ARGS` in A fails, prints nothing on
 # stdout and on stderr an error matching PATTERN (grep -E) in at most MAX
-# lines besides a "Usage:" / "Run 'wgxdp help'" hint; afterwards nothing
-# of $TUN_A exists.
+# lines besides a usage hint ("Usage:" and its indented lines, or "Run
+# 'wgxdp help'"); afterwards nothing of $TUN_A exists.
 refused() {
 	local max=$1 pat=$2 rc=0 n
 	shift 2
@@ -61,7 +61,7 @@ refused() {
 	[ ! -s "$OUT" ] || { echo "wgxdp $* wrote to stdout"; return 1; }
 	grep -Eq -- "$pat" "$ERR" ||
 		{ echo "stderr does not match /$pat/"; return 1; }
-	n=$(grep -Evc "^(Usage: |Run 'wgxdp help')" "$ERR")
+	n=$(grep -Evc "^(Usage: |Run 'wgxdp help'|[[:space:]])" "$ERR")
 	[ "$n" -ge 1 ] && [ "$n" -le "$max" ] ||
 		{ echo "$n error lines (expected 1 to $max)"; return 1; }
 	wgxdp_gone "$NS_A" "$TUN_A"
@@ -76,6 +76,8 @@ check "show with no instance: exit 0, prints nothing" \
 check "show --json with no instance: []" \
 	eval 'wgx "$NS_A" show --json && [ "$(jq -c . "$OUT")" = "[]" ]'
 
+check "attach --help: usage on stdout, exit 0" eval \
+	'wgx "$NS_A" attach --help && grep -q "^Usage: wgxdp attach" "$OUT"'
 check "attach without --config" refused 1 "--config FILE is required" \
 	"${ATT[@]}"
 check "config file missing" refused 1 \
@@ -155,7 +157,7 @@ twice() {
 	[ "$rc" -ne 0 ] || { echo "wgxdp $* exited 0"; return 1; }
 	grep -Eq -- "$pat" "$ERR" ||
 		{ echo "stderr does not match /$pat/"; return 1; }
-	[ "$(grep -Evc '^Usage: ' "$ERR")" -le "$max" ] ||
+	[ "$(grep -Evc '^(Usage: |[[:space:]])' "$ERR")" -le "$max" ] ||
 		{ echo "more than $max error lines"; return 1; }
 	[ "$(head -n 1 "/run/wgxdp/$TUN_A.pid")" = "$PID_A" ] &&
 		proc_alive "$PID_A" ||
