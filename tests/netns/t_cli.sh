@@ -27,8 +27,8 @@ require_tools wireguard-go wg jq ping
 require_wgxdp
 
 netns_pair || die "namespace pair with veth"
-TUN_A=$(if_name ta) && TUN_B=$(if_name tb) || die "names"
-keygen a && keygen b || die "keys"
+{ TUN_A=$(if_name ta) && TUN_B=$(if_name tb); } || die "names"
+{ keygen a && keygen b; } || die "keys"
 CONF_A=$(tmpfile "$TUN_A.conf")
 write_wgxdp_conf "$CONF_A" a "$PORT_A" "$IN4_A/$IN4_LEN" "$(pubkey b)" \
 	"$IN4_B/32" "$UL4_B:$PORT_B" || die "config"
@@ -62,22 +62,56 @@ refused() {
 	grep -Eq -- "$pat" "$ERR" ||
 		{ echo "stderr does not match /$pat/"; return 1; }
 	n=$(grep -Evc "^(Usage: |Run 'wgxdp help'|[[:space:]])" "$ERR")
-	[ "$n" -ge 1 ] && [ "$n" -le "$max" ] ||
+	{ [ "$n" -ge 1 ] && [ "$n" -le "$max" ]; } ||
 		{ echo "$n error lines (expected 1 to $max)"; return 1; }
 	wgxdp_gone "$NS_A" "$TUN_A"
 }
 
 ATT=(attach "$VETH_A" --name "$TUN_A")
 
+# succeeds NS PATTERN ARGS...: `wgxdp ARGS` in NS exits 0 and its stdout
+# matches PATTERN (grep -E).
+succeeds() {
+	local ns=$1 pat=$2
+	shift 2
+	wgx "$ns" "$@" || { cat "$ERR"; echo "wgxdp $* failed"; return 1; }
+	grep -Eq -- "$pat" "$OUT" ||
+		{ cat "$OUT"; echo "stdout does not match /$pat/"; return 1; }
+}
+
+# fails NS PATTERN ARGS...: `wgxdp ARGS` in NS exits non-zero and its
+# stderr matches PATTERN.
+fails() {
+	local ns=$1 pat=$2
+	shift 2
+	! wgx "$ns" "$@" || { echo "wgxdp $* exited 0"; return 1; }
+	grep -Eq -- "$pat" "$ERR" ||
+		{ cat "$ERR"; echo "stderr does not match /$pat/"; return 1; }
+}
+
+# lists_only NS TUN...: show --json in NS lists exactly these TUNs.
+lists_only() {
+	local ns=$1 want
+	shift
+	want=[]
+	[ $# -eq 0 ] || want=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
+	wgx "$ns" show --json || return 1
+	[ "$(jq -c '[.[].interface]' "$OUT")" = "$want" ] ||
+		{ cat "$OUT"; echo "show --json does not list exactly $want"; return 1; }
+}
+
+# show_silent: show in A exits 0 and prints nothing at all.
+show_silent() {
+	wgx "$NS_A" show || return 1
+	[ ! -s "$OUT" ] && [ ! -s "$ERR" ]
+}
+
 # ---- no instance yet
 
-check "show with no instance: exit 0, prints nothing" \
-	eval 'wgx "$NS_A" show && [ ! -s "$OUT" ] && [ ! -s "$ERR" ]'
-check "show --json with no instance: []" \
-	eval 'wgx "$NS_A" show --json && [ "$(jq -c . "$OUT")" = "[]" ]'
-
-check "attach --help: usage on stdout, exit 0" eval \
-	'wgx "$NS_A" attach --help && grep -q "^Usage: wgxdp attach" "$OUT"'
+check "show with no instance: exit 0, prints nothing" show_silent
+check "show --json with no instance: []" lists_only "$NS_A"
+check "attach --help: usage on stdout, exit 0" \
+	succeeds "$NS_A" "^Usage: wgxdp attach" attach --help
 check "attach without --config" refused 1 "--config FILE is required" \
 	"${ATT[@]}"
 check "config file missing" refused 1 \
@@ -159,13 +193,18 @@ twice() {
 		{ echo "stderr does not match /$pat/"; return 1; }
 	[ "$(grep -Evc '^(Usage: |[[:space:]])' "$ERR")" -le "$max" ] ||
 		{ echo "more than $max error lines"; return 1; }
-	[ "$(head -n 1 "/run/wgxdp/$TUN_A.pid")" = "$PID_A" ] &&
-		proc_alive "$PID_A" ||
+	a_untouched
+}
+
+# a_untouched: A's daemon is the first one and still passes traffic.
+a_untouched() {
+	{ [ "$(head -n 1 "/run/wgxdp/$TUN_A.pid")" = "$PID_A" ] &&
+		proc_alive "$PID_A"; } ||
 		{ echo "the first instance's daemon changed or died"; return 1; }
 	ping_ok "$NS_A" "$IN4_B"
 }
 
-V2=$(if_name v2) && W2=$(if_name w2) || die "names"
+{ V2=$(if_name v2) && W2=$(if_name w2); } || die "names"
 veth_create "$NS_A" "$V2" "$NS_B" "$W2" || die "spare veth"
 TUN_2=$(if_name t2) || die "names"
 register wgxdp "$NS_A" "$VETH_A" "$TUN_2"
@@ -181,61 +220,55 @@ check "no trace of the refused second TUN" wgxdp_gone "$NS_A" "$TUN_2"
 check "the same TUN on another interface: refused, first keeps working" \
 	twice 1 "$TUN_A: instance already running" \
 	attach "$V2" --config "$CONF_A" --name "$TUN_A"
-check "show lists the one instance" eval \
-	'wgx "$NS_A" show --json &&
-	 [ "$(jq -c "[.[].interface]" "$OUT")" = "[\"$TUN_A\"]" ]'
-check "show TUN (text) names it" eval \
-	'wgx "$NS_A" show "$TUN_A" && grep -q "interface: $TUN_A" "$OUT"'
+check "show lists the one instance" lists_only "$NS_A" "$TUN_A"
+check "show TUN (text) names it" \
+	succeeds "$NS_A" "interface: $TUN_A" show "$TUN_A"
 
 # ---- two namespaces, the same interface name, different TUNs
 
 NS_X=$(ns_name x) NS_Y=$(ns_name y)
-E=$(if_name e) && TUN_X=$(if_name tx) && TUN_Y=$(if_name ty) || die "names"
-ns_create "$NS_X" && ns_create "$NS_Y" || die "namespaces x, y"
+{ E=$(if_name e) && TUN_X=$(if_name tx) && TUN_Y=$(if_name ty); } ||
+	die "names"
+{ ns_create "$NS_X" && ns_create "$NS_Y"; } || die "namespaces x, y"
 veth_create "$NS_X" "$E" "$NS_Y" "$E" || die "veth $E <-> $E"
-addr_add "$NS_X" "$E" 10.104.0.1/24 && addr_add "$NS_Y" "$E" 10.104.0.2/24 ||
-	die "addresses"
-keygen x && keygen y || die "keys"
-write_wgxdp_conf "$(tmpfile x.conf)" x 51830 10.204.0.1/24 "$(pubkey y)" \
+{ addr_add "$NS_X" "$E" 10.104.0.1/24 &&
+	addr_add "$NS_Y" "$E" 10.104.0.2/24; } || die "addresses"
+{ keygen x && keygen y; } || die "keys"
+CONF_X=$(tmpfile x.conf) CONF_Y=$(tmpfile y.conf)
+{ write_wgxdp_conf "$CONF_X" x 51830 10.204.0.1/24 "$(pubkey y)" \
 	10.204.0.2/32 10.104.0.2:51831 &&
-	write_wgxdp_conf "$(tmpfile y.conf)" y 51831 10.204.0.2/24 \
-		"$(pubkey x)" 10.204.0.1/32 10.104.0.1:51830 || die "configs"
-check "attach on $E in x" start_wgxdp "$NS_X" "$E" "$(tmpfile x.conf)" "$TUN_X"
-check "attach on $E in y" start_wgxdp "$NS_Y" "$E" "$(tmpfile y.conf)" "$TUN_Y"
-check "x <-> y tunnel works" eval \
-	'wait_handshake "$NS_X" "$TUN_X" 10.204.0.2 10 &&
-	 ping_ok "$NS_Y" 10.204.0.1'
-
-# lists_only NS TUN: show --json in NS lists TUN and nothing else.
-lists_only() {
-	wgx "$1" show --json || return 1
-	cat "$OUT"
-	[ "$(jq -c '[.[].interface]' "$OUT")" = "[\"$2\"]" ]
+	write_wgxdp_conf "$CONF_Y" y 51831 10.204.0.2/24 \
+		"$(pubkey x)" 10.204.0.1/32 10.104.0.1:51830; } || die "configs"
+check "attach on $E in x" start_wgxdp "$NS_X" "$E" "$CONF_X" "$TUN_X"
+check "attach on $E in y" start_wgxdp "$NS_Y" "$E" "$CONF_Y" "$TUN_Y"
+xy_works() {
+	wait_handshake "$NS_X" "$TUN_X" 10.204.0.2 10 &&
+		ping_ok "$NS_Y" 10.204.0.1
 }
+check "x <-> y tunnel works" xy_works
 check "show in x lists only $TUN_X" lists_only "$NS_X" "$TUN_X"
 check "show in y lists only $TUN_Y" lists_only "$NS_Y" "$TUN_Y"
 check "show in a lists only $TUN_A" lists_only "$NS_A" "$TUN_A"
-check "show in x of y's TUN: not found" eval \
-	'! wgx "$NS_X" show "$TUN_Y" && grep -q "no wgxdp instance named" "$ERR"'
+check "show in x of y's TUN: not found" \
+	fails "$NS_X" "no wgxdp instance named $TUN_Y" show "$TUN_Y"
 register wgxdp "$NS_X" "$E" "$TUN_Y"
-check "y's TUN name again in x: refused, names the other namespace" eval \
-	'! wgx "$NS_X" attach "$E" --config "$(tmpfile x.conf)" --name "$TUN_Y" &&
-	 grep -q "already running.*in another network namespace" "$ERR" &&
-	 lists_only "$NS_Y" "$TUN_Y"'
+check "y's TUN name again in x: refused, names the other namespace" \
+	fails "$NS_X" "already running.*in another network namespace" \
+	attach "$E" --config "$CONF_X" --name "$TUN_Y"
+check "y still lists only its own after that" lists_only "$NS_Y" "$TUN_Y"
 
 PID_Y=${WGX_PID[$TUN_Y]:-}
-check "detach $E in x" eval 'wgx "$NS_X" detach "$E" &&
-	grep -q "detached $TUN_X" "$OUT"'
+check "detach $E in x" succeeds "$NS_X" "detached $TUN_X" detach "$E"
 unset "WGX_ATTACHED[$TUN_X]"
 check "x's instance is gone" wgxdp_gone "$NS_X" "$TUN_X"
-check "y's instance still runs" eval \
-	'proc_alive "$PID_Y" && ip -n "$NS_Y" link show "$TUN_Y" &&
-	 lists_only "$NS_Y" "$TUN_Y"'
+y_runs() {
+	proc_alive "$PID_Y" || { echo "y's daemon $PID_Y is gone"; return 1; }
+	ip -n "$NS_Y" link show "$TUN_Y" && lists_only "$NS_Y" "$TUN_Y"
+}
+check "y's instance still runs" y_runs
 check "reload $E in y still reaches y's instance" wgx "$NS_Y" reload "$E"
-check "x has nothing left to detach" eval \
-	'! wgx "$NS_X" detach "$E" && grep -q "nothing is attached" "$ERR"'
-check "a's instance untouched by all this" eval \
-	'[ "$(head -n 1 "/run/wgxdp/$TUN_A.pid")" = "$PID_A" ] &&
-	 ping_ok "$NS_A" "$IN4_B"'
+check "x has nothing left to detach" \
+	fails "$NS_X" "nothing is attached" detach "$E"
+check "a's instance untouched by all this" a_untouched
 
 finish

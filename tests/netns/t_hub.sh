@@ -127,12 +127,12 @@ via_hub() {
 	e1=$(wgxdp_counter "$NS_HUB" "$TUN_HUB" tx_data)
 	info "$ns -> $dst: hub TUN rx +$((r1 - r0)) tx +$((t1 - t0));" \
 		"rx_data +$((d1 - d0)) tx_data +$((e1 - e0))"
-	[ $((r1 - r0)) -ge $((2 * n)) ] && [ $((t1 - t0)) -ge $((2 * n)) ] &&
-		[ $((d1 - d0)) -ge $((2 * n)) ] && [ $((e1 - e0)) -ge $((2 * n)) ] ||
-		{
-			echo "fewer than $((2 * n)) packets each way through the hub"
-			return 1
-		}
+	{ [ $((r1 - r0)) -ge $((2 * n)) ] && [ $((t1 - t0)) -ge $((2 * n)) ] &&
+		[ $((d1 - d0)) -ge $((2 * n)) ] &&
+		[ $((e1 - e0)) -ge $((2 * n)) ]; } || {
+		echo "fewer than $((2 * n)) packets each way through the hub"
+		return 1
+	}
 }
 
 check "ping spoke1 -> spoke2 IPv4 through the hub's TUN" \

@@ -37,7 +37,7 @@ KNOB_OUT=$(tmpfile knob.out)
 
 knob_refused() {
 	if ip netns exec "$NS_A" env -u WGXDP_TEST_TIMERS \
-		WGXDP_TEST_TIME_SCALE=$SCALE timeout 30 "$WGXDP" attach \
+		WGXDP_TEST_TIME_SCALE="$SCALE" timeout 30 "$WGXDP" attach \
 		"$VETH_A" --config "$CONF_K" --name "$TUN_K" --mode socket \
 		>"$KNOB_OUT" 2>&1 </dev/null; then
 		cat "$KNOB_OUT"
@@ -115,7 +115,7 @@ no_stall() {
 	[ "$IPERF_RC" -eq 0 ] || { echo "iperf3 failed"; return 1; }
 	bytes=$(jq -r '.server_output_json.intervals[].sum |
 		select(.seconds >= 0.5) | .bytes' "$IPERF") || return 1
-	info "iperf3 receiver bytes per 1 s interval:" $bytes
+	info "iperf3 receiver bytes per 1 s interval:" "$(echo "$bytes" | xargs)"
 	[ "$(wc -w <<<"$bytes")" -ge $((TRAFFIC_S - 1)) ] ||
 		{ echo "only $(wc -w <<<"$bytes") intervals"; return 1; }
 	for b in $bytes; do

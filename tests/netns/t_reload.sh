@@ -78,9 +78,9 @@ write_conf() {
 }
 
 segment || die "bridge segment with N, B, C"
-TUN_N=$(if_name tn) && TUN_B=$(if_name tb) && TUN_C=$(if_name tc) ||
+{ TUN_N=$(if_name tn) && TUN_B=$(if_name tb) && TUN_C=$(if_name tc); } ||
 	die "names"
-keygen n && keygen b && keygen c || die "keys"
+{ keygen n && keygen b && keygen c; } || die "keys"
 CONF=$(tmpfile "$TUN_N.conf")
 write_conf without || die "config"
 start_wgxdp "$NS_N" "$IF_N" "$CONF" "$TUN_N" || die "wgxdp on N"
@@ -282,7 +282,7 @@ stream_ok() {
 		{ cat "$IPERF"; echo "iperf3 exited with $rc"; return 1; }
 	bytes=$(jq -r '.server_output_json.intervals[].sum |
 		select(.seconds >= 0.5) | .bytes' "$IPERF") || return 1
-	info "B -> N receiver bytes per 1 s:" $bytes
+	info "B -> N receiver bytes per 1 s:" "$(echo "$bytes" | xargs)"
 	[ "$(wc -w <<<"$bytes")" -ge $((STREAM_S - 1)) ] ||
 		{ echo "only $(wc -w <<<"$bytes") intervals"; return 1; }
 	for b in $bytes; do
