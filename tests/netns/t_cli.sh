@@ -5,7 +5,7 @@
 # config error), nothing on stdout, a non-zero status, and no TUN, runtime
 # file or daemon left behind. A live instance refuses a second attach and
 # keeps working. Two instances in two namespaces, on interfaces with the
-# same name, do not see or stop each other. Runs in about 15 s.
+# same name, do not see or stop each other. Runs in 10 to 30 s.
 #
 #   netns wgx-<pid>-a                          netns wgx-<pid>-b
 #   wgxdp wgx<pid>ta                           wireguard-go wgx<pid>tb

@@ -4,7 +4,7 @@
 # /run/wgxdp. The next `wgxdp attach` of that TUN reclaims them (and says
 # so) and the tunnel works again with the same wireguard-go peer; a
 # `detach` then leaves nothing. `wgxdp detach` after a crash also clears
-# the leftovers, with a message. Runs in about 15 s.
+# the leftovers, with a message. Runs in about 10 s.
 #
 #   netns wgx-<pid>-a                          netns wgx-<pid>-b
 #   wgxdp wgx<pid>ta (killed, re-attached)     wireguard-go wgx<pid>tb

@@ -5,7 +5,7 @@
 # spoke has only the hub as peer, with the whole VPN subnet as AllowedIPs.
 # Spoke-to-spoke traffic enters the hub's TUN and leaves by the same TUN
 # (IP forwarding on in the hub's namespace). A spoke that forges the other
-# spoke's inner address gets nothing through. Runs in about 15 s.
+# spoke's inner address gets nothing through. Runs in about 20 s.
 #
 #                      netns wgx-<pid>-seg: bridge wgx<pid>br
 #                  +--------------+----------------+

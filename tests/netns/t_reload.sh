@@ -5,7 +5,7 @@
 # session must survive every reload (same latest_handshake, no empty
 # iperf3 interval); a removed C is gone from show, its routes are gone and
 # its old session no longer decrypts; a broken config is refused with
-# file:line and changes nothing. Runs in about 50 s.
+# file:line and changes nothing. Runs in about 45 s.
 #
 #                      netns wgx-<pid>-seg: bridge wgx<pid>br
 #                  +--------------+----------------+
