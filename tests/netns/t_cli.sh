@@ -148,12 +148,17 @@ check "interface that does not exist" refused 1 \
 	attach wgxnosuch0 --config "$CONF_A" --name "$TUN_A"
 check "unknown mode" refused 1 "unknown mode 'turbo'" \
 	"${ATT[@]}" --config "$CONF_A" --mode turbo
-check "--mode native: not available yet" refused 1 \
-	"--mode native is not available" \
-	"${ATT[@]}" --config "$CONF_A" --mode native
-check "--mode skb: not available yet" refused 1 \
-	"--mode skb is not available" \
-	"${ATT[@]}" --config "$CONF_A" --mode skb
+# no_xdp_left: the failed native attach left no XDP program on lo.
+no_xdp_left() {
+	! ip -n "$NS_A" -d link show lo | grep -w xdp
+}
+check "--mode native where the driver has none (lo): refused, says why" \
+	refused 1 "lo in native mode: .*no native XDP" \
+	attach lo --config "$CONF_A" --name "$TUN_A" --mode native
+check "no XDP program left on lo" no_xdp_left
+check "the same attach again: the same reason, not 'already running'" \
+	refused 1 "lo in native mode: .*no native XDP" \
+	attach lo --config "$CONF_A" --name "$TUN_A" --mode native
 check "attach: unknown option" refused 1 "bad option '--frobnicate'" \
 	"${ATT[@]}" --config "$CONF_A" --frobnicate
 check "attach: extra argument" refused 1 "unexpected argument 'extra'" \
