@@ -264,7 +264,9 @@ int wgx_loader_bpffs_ensure(void)
 			      WGX_LOADER_BPFFS, strerror(-err));
 		return err;
 	}
-	wgx_log_info("Mounted bpffs at %s", WGX_LOADER_BPFFS);
+	/* Debug: under `ip netns exec` this happens on every command (a
+	 * fresh /sys each time) and would add a line to each message. */
+	wgx_log_debug("Mounted bpffs at %s", WGX_LOADER_BPFFS);
 	return 0;
 }
 

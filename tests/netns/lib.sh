@@ -219,12 +219,21 @@ wait_until() {
 	done
 }
 
-# proc_alive PID: the process exists and is not a zombie.
+# proc_alive PID: some thread of the process exists and is not a zombie
+# (or dead). All threads count: after SIGKILL the main thread turns
+# zombie at once while others may still be exiting and holding the
+# process's files, locks and sockets.
 proc_alive() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
+	local t st
+	for t in "/proc/$1/task/"*/stat; do
+		st=$(cat "$t" 2>/dev/null) || continue
+		st=${st##*) }
+		case ${st%% *} in
+		Z | X) ;;
+		*) return 0 ;;
+		esac
+	done
+	return 1
 }
 
 # stop_pid PID [TIMEOUT_S]: SIGTERM, then SIGKILL after TIMEOUT_S (5);
@@ -338,6 +347,24 @@ netns_pair() {
 		addr_add "$NS_A" "$VETH_A" "$UL4_A/$UL4_LEN" "$UL6_A/$UL6_LEN" &&
 		addr_add "$NS_B" "$VETH_B" "$UL4_B/$UL4_LEN" "$UL6_B/$UL6_LEN" &&
 		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"
+}
+
+# bridge_create NS BR: a namespace NS holding a Linux bridge BR, up: a
+# shared segment (hub and spoke, several peers on one LAN).
+bridge_create() {
+	ns_create "$1" || return 1
+	register if "$2"
+	ip -n "$1" link add "$2" type bridge && ip -n "$1" link set "$2" up
+}
+
+# bridge_join NS IF BR_NS BR BR_IF ADDR/LEN...: NS joins the segment by a
+# veth (IF in NS, BR_IF enslaved to BR in BR_NS) with the addresses.
+bridge_join() {
+	local ns=$1 dev=$2 brns=$3 br=$4 brif=$5
+	shift 5
+	veth_create "$ns" "$dev" "$brns" "$brif" &&
+		ip -n "$brns" link set "$brif" master "$br" &&
+		addr_add "$ns" "$dev" "$@"
 }
 
 # veth_csum_off NS IF: sockets sending over IF then compute full UDP/TCP
@@ -508,6 +535,25 @@ stop_wgxdp() {
 	fi
 	unset "WGX_PID[$tun]" "WGX_ATTACHED[$tun]"
 	return 0
+}
+
+# wgxdp_gone NS TUN: nothing of a wgxdp instance TUN is left: no TUN
+# interface in NS, no /run/wgxdp/TUN.pid or .sock, no process started
+# with "--name TUN". Says what is left.
+wgxdp_gone() {
+	local p left=0
+	if ip -n "$1" link show "$2" >/dev/null 2>&1; then
+		echo "TUN $2 still exists"
+		left=1
+	fi
+	for p in "/run/wgxdp/$2.pid" "/run/wgxdp/$2.sock"; do
+		[ -e "$p" ] && { echo "$p still exists"; left=1; }
+	done
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "--name $2 " &&
+			{ echo "process ${p#/proc/} still runs"; left=1; }
+	done
+	return "$left"
 }
 
 # wgxdp_show NS [TUN]: "wgxdp show [TUN] --json" run in NS.
