@@ -317,12 +317,6 @@ check_mode skb skb
 
 prog_id() { xdp_link "$1" "$2" | awk '{ print $2 }'; }
 
-all_gone() {
-	! proc_alive "$1" &&
-		[ "$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null |
-			wc -l)" -le 1 ]
-}
-
 stale_prog_there() {
 	local now
 	now=$(prog_id "$NS_A" "$VETH_A")
@@ -399,9 +393,9 @@ check_stale() {
 	old=$(prog_id "$NS_A" "$VETH_A")
 	pid=${WGX_PID[$TUN_A]}
 	kill -KILL "$pid"
-	# All its threads, not just the leader: the last one to exit drops
-	# the pid file's lock, and until then the instance is alive.
-	check "$how: daemon killed" wait_until 10 all_gone "$pid"
+	# All its threads (proc_alive looks at each): the last one to exit
+	# drops the pid file's lock, and until then the instance is alive.
+	check "$how: daemon killed" wait_until 10 eval "! proc_alive $pid"
 	check "$how: stale program left on $VETH_A" stale_prog_there "$old"
 	[ "$how" = nsenter ] &&
 		check "$how: stale pins left in the host bpffs" host_sees_pins
