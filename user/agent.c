@@ -117,6 +117,14 @@ static int cmd_detach(void *ctx, const char *args, struct wgx_control_reply *r)
 	return 0;
 }
 
+static const char *first_error(const struct wgx_config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		if (!errs->msgs[i].warning)
+			return errs->msgs[i].text;
+	return NULL;
+}
+
 static int reload(struct agent *a, struct wgx_control_reply *r)
 {
 	struct wgx_config_opts copts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
@@ -127,17 +135,25 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 
 	err = wgx_config_parse_file(a->opts->config_path, &copts, &cfg, &errs);
 	if (err) {
-		for (size_t i = 0; i < errs.n; i++)
-			if (!errs.msgs[i].warning && r)
-				wgx_control_reply_printf(r, "%s\n",
-							 errs.msgs[i].text);
+		const char *first = first_error(&errs);
+
+		wgx_log_error("reload: %s is not valid, nothing changed%s%s",
+			      a->opts->config_path, first ? ": " : "",
+			      first ? first : "");
+		/*
+		 * An error answer carries one line and no payload, so the
+		 * first error (file:line: what) goes in that line.
+		 */
+		if (r && first)
+			err = wgx_control_reply_error(
+				r, err, "nothing changed: %s%s", first,
+				errs.n_errors > 1 ? " (and more errors)" : "");
+		else if (r)
+			err = wgx_control_reply_error(
+				r, err, "%s is not valid, nothing changed",
+				a->opts->config_path);
 		wgx_config_errors_free(&errs);
-		wgx_log_error("reload: %s is not valid, nothing changed",
-			      a->opts->config_path);
-		return r ? wgx_control_reply_error(
-				   r, err, "%s is not valid, nothing changed",
-				   a->opts->config_path)
-			 : err;
+		return err;
 	}
 	wgx_config_errors_free(&errs);
 	if (wgx_tunnel_check_config(cfg, why, sizeof(why)) < 0) {

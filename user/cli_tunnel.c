@@ -267,7 +267,14 @@ int wgx_cli_attach(int argc, char **argv)
 	wgx_config_free(opts.config);
 	if (!a.foreground) {
 		wgx_instance_disown(&inst);
-		if (!err)
+		/*
+		 * A daemon that failed start-up reports before it has torn
+		 * down (TUN, XDP, pidfile): return once it has let go, so
+		 * the user's retry is not refused as "already running".
+		 */
+		if (err)
+			wgx_instance_wait_exit(tun, WGX_DAEMON_READY_MS);
+		else
 			print_attached(tun, a.iface);
 	}
 	return err ? 1 : 0;

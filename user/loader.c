@@ -14,6 +14,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -263,7 +264,9 @@ int wgx_loader_bpffs_ensure(void)
 			      WGX_LOADER_BPFFS, strerror(-err));
 		return err;
 	}
-	wgx_log_info("Mounted bpffs at %s", WGX_LOADER_BPFFS);
+	/* Debug: under `ip netns exec` this happens on every command (a
+	 * fresh /sys each time) and would add a line to each message. */
+	wgx_log_debug("Mounted bpffs at %s", WGX_LOADER_BPFFS);
 	return 0;
 }
 
@@ -464,6 +467,45 @@ int wgx_loader_query(const char *iface, struct wgx_loader_status *st)
 	return err ?: query_ifindex(ifindex, iface, st);
 }
 
+/*
+ * libxdp before 1.4.1 leaks the descriptor it opens by id for the program
+ * on the interface in every xdp_multiprog__get_from_ifindex() (it keeps
+ * a dup and never closes the original). Once a stale or foreign program
+ * is off the interface nothing of ours owns a descriptor of it (only
+ * called then, never for our own program), so close whatever refers to it:
+ * otherwise a reclaimed stale (or a replaced foreign) program stays
+ * loaded, detached, for as long as this process lives.
+ */
+static void drop_prog_fds(uint32_t id)
+{
+	char path[64], line[64];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+		unsigned int got = 0;
+		FILE *f;
+
+		if (fd <= STDERR_FILENO || fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &got) == 1)
+				break;
+		fclose(f);
+		if (got == id)
+			close(fd);
+	}
+	closedir(d);
+}
+
 /* ---- removing programs ---- */
 
 /*
@@ -523,6 +565,8 @@ static int remove_foreign(int ifindex, const struct wgx_loader_status *st,
 		wgx_log_error("Couldn't detach XDP program '%s' from %s: %s",
 			      st->prog_name, iface, strerror(-err));
 	xdp_multiprog__close(mp);
+	if (!err)
+		drop_prog_fds(st->prog_id);
 	return err;
 }
 
@@ -538,6 +582,7 @@ static int reclaim(int ifindex, const char *iface)
 			return err;
 	}
 	if (gone) {
+		drop_prog_fds(gone);
 		wgx_log_warn("Removed stale wgxdp XDP program (id %u) from %s: "
 			     "its instance is gone",
 			     gone, iface);

@@ -219,12 +219,21 @@ wait_until() {
 	done
 }
 
-# proc_alive PID: the process exists and is not a zombie.
+# proc_alive PID: some thread of the process exists and is not a zombie
+# (or dead). All threads count: after SIGKILL the main thread turns
+# zombie at once while others may still be exiting and holding the
+# process's files, locks and sockets.
 proc_alive() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-	st=${st##*) }
-	[ "${st%% *}" != Z ]
+	local t st
+	for t in "/proc/$1/task/"*/stat; do
+		st=$(cat "$t" 2>/dev/null) || continue
+		st=${st##*) }
+		case ${st%% *} in
+		Z | X) ;;
+		*) return 0 ;;
+		esac
+	done
+	return 1
 }
 
 # stop_pid PID [TIMEOUT_S]: SIGTERM, then SIGKILL after TIMEOUT_S (5);
@@ -340,6 +349,24 @@ netns_pair() {
 		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"
 }
 
+# bridge_create NS BR: a namespace NS holding a Linux bridge BR, up: a
+# shared segment (hub and spoke, several peers on one LAN).
+bridge_create() {
+	ns_create "$1" || return 1
+	register if "$2"
+	ip -n "$1" link add "$2" type bridge && ip -n "$1" link set "$2" up
+}
+
+# bridge_join NS IF BR_NS BR BR_IF ADDR/LEN...: NS joins the segment by a
+# veth (IF in NS, BR_IF enslaved to BR in BR_NS) with the addresses.
+bridge_join() {
+	local ns=$1 dev=$2 brns=$3 br=$4 brif=$5
+	shift 5
+	veth_create "$ns" "$dev" "$brns" "$brif" &&
+		ip -n "$brns" link set "$brif" master "$br" &&
+		addr_add "$ns" "$dev" "$@"
+}
+
 # veth_csum_off NS IF: sockets sending over IF then compute full UDP/TCP
 # checksums instead of leaving partial ones (checksum offload), so the XDP
 # program on the peer veth sees frames with valid checksums.
@@ -420,8 +447,11 @@ route_add() { ip -n "$1" route add "$3" dev "$2"; }
 # wgxdp_has_attach: the binary implements "attach" (so the wgxdp rows
 # and tests can run).
 wgxdp_has_attach() {
-	[ -n "$WGXDP" ] && [ -x "$WGXDP" ] &&
-		"$WGXDP" attach --help 2>&1 </dev/null | grep -q -- '--config'
+	local usage
+	[ -n "$WGXDP" ] && [ -x "$WGXDP" ] || return 1
+	# Not a pipe: under pipefail, the usage's exit status 1 would count.
+	usage=$("$WGXDP" attach --help 2>&1 </dev/null)
+	grep -q -- '--config' <<<"$usage"
 }
 
 # require_wgxdp: skip the whole test unless $WGXDP implements "attach".
@@ -452,19 +482,30 @@ wgxdp_conf_add_peer() {
 }
 
 # start_wgxdp NS UNDERLAY_IF CONF TUN [EXTRA...]: "wgxdp attach" in NS
-# (--mode socket unless EXTRA has a --mode); returns once the daemon says
-# the tunnel is up. Daemon pid (from /run/wgxdp/TUN.pid) in
-# ${WGX_PID[TUN]}. Detached at exit.
+# (--mode $WGX_MODE, default auto, unless EXTRA has a --mode; the runner
+# sets WGX_MODE from WGX_MODES); returns once the daemon says the tunnel
+# is up. Daemon pid (from /run/wgxdp/TUN.pid) in ${WGX_PID[TUN]}.
+# Detached at exit.
+#
+# Where its bpffs pins go: under `ip netns exec` (the default) /sys is the
+# namespace's own sysfs with no bpffs on it, so the daemon mounts a
+# private one that only its process tree sees: inspect the pins with
+# `nsenter -t PID -m bpftool ...`; they vanish with the daemon. With
+# WGX_WGXDP_NSENTER=1 it runs under `nsenter --net=/run/netns/NS`,
+# keeping this shell's mounts: the pins land in the host's bpffs at
+# /sys/fs/bpf/wgxdp/UNDERLAY_IF and outlive a killed daemon.
 start_wgxdp() {
 	local ns=$1 ul=$2 conf=$3 tun=$4 log
 	shift 4
-	local extra=("$@")
-	[[ " ${extra[*]} " == *" --mode "* ]] || extra+=(--mode socket)
+	local extra=("$@") in_ns=(ip netns exec "$ns")
+	[[ " ${extra[*]} " == *" --mode "* ]] ||
+		extra+=(--mode "${WGX_MODE:-auto}")
+	[ -n "${WGX_WGXDP_NSENTER:-}" ] && in_ns=(nsenter "--net=/run/netns/$ns")
 	log="$WGX_TMP/wgxdp-$tun.log"
 	register wgxdp "$ns" "$ul" "$tun"
 	register if "$tun"
 	on_exit stop_wgxdp "$ns" "$ul" "$tun"
-	if ! timeout 30 ip netns exec "$ns" "$WGXDP" attach "$ul" \
+	if ! timeout 30 "${in_ns[@]}" "$WGXDP" attach "$ul" \
 		--config "$conf" --name "$tun" "${extra[@]}" \
 		>>"$log" 2>&1 </dev/null {WGX_OUT}>&-; then
 		tail -n 5 "$log" >&2
@@ -494,6 +535,25 @@ stop_wgxdp() {
 	fi
 	unset "WGX_PID[$tun]" "WGX_ATTACHED[$tun]"
 	return 0
+}
+
+# wgxdp_gone NS TUN: nothing of a wgxdp instance TUN is left: no TUN
+# interface in NS, no /run/wgxdp/TUN.pid or .sock, no process started
+# with "--name TUN". Says what is left.
+wgxdp_gone() {
+	local p left=0
+	if ip -n "$1" link show "$2" >/dev/null 2>&1; then
+		echo "TUN $2 still exists"
+		left=1
+	fi
+	for p in "/run/wgxdp/$2.pid" "/run/wgxdp/$2.sock"; do
+		[ -e "$p" ] && { echo "$p still exists"; left=1; }
+	done
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "--name $2 " &&
+			{ echo "process ${p#/proc/} still runs"; left=1; }
+	done
+	return "$left"
 }
 
 # wgxdp_show NS [TUN]: "wgxdp show [TUN] --json" run in NS.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
+# modes: auto
 # The XDP loader (user/loader.c) against the kernel: attach in each mode,
 # pins, map access, foreign programs, stale reclaim after kill -9, detach.
 # build/tests/netns/loader_test_drv drives it; the program is the stand-in
@@ -364,13 +365,14 @@ check "the owner detaches on SIGTERM" live_detach
 # -------------------------------------------------------- a private bpffs
 
 # `ip netns exec` remounts /sys: no bpffs there until the loader mounts
-# one, private to that process tree, so the host sees no pins.
+# one, private to that process tree, so the host sees no pins. (-v: the
+# loader says it mounted one at debug level.)
 private_bpffs() {
 	# shellcheck disable=SC2016 # the inner bash expands them
 	nsx "$NS_A" bash -c '
 		[ "$(stat -f -c %T /sys/fs/bpf)" != bpf_fs ] ||
 			{ echo "bpffs already mounted"; exit 1; }
-		"$1" attach "$2" skb --obj "$3" || exit 1
+		"$1" -v attach "$2" skb --obj "$3" || exit 1
 		[ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ] &&
 			test -e "/sys/fs/bpf/wgxdp/$2/sessions" ||
 			{ echo "no private bpffs with pins"; exit 1; }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# modes: auto
 # TUN creation and the rtnetlink client (user/tun.c, user/netlink.c) against
 # the real kernel: build/tests/netns/tun_test runs inside a private network
 # namespace and creates, configures and removes its interfaces there.
