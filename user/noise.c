@@ -154,6 +154,29 @@ static int claim_index(struct wgx_handshake *hs,
 	return 0;
 }
 
+/*
+ * The last step of creating a message, shared by both roles: take a fresh
+ * index and keep the ephemeral key, C and H for the message's answer.
+ */
+static int commit_created(struct wgx_handshake *hs,
+			  const struct wgx_noise_fixed *fixed,
+			  const uint8_t e_priv[WGX_KEY_LEN],
+			  const uint8_t ck[WGX_HASH_LEN],
+			  const uint8_t h[WGX_HASH_LEN],
+			  enum wgx_handshake_state state, uint32_t *index)
+{
+	int ret = claim_index(hs, fixed, index);
+
+	if (ret)
+		return ret;
+	memcpy(hs->ephemeral_private, e_priv, WGX_KEY_LEN);
+	memcpy(hs->chaining_key, ck, WGX_HASH_LEN);
+	memcpy(hs->hash, h, WGX_HASH_LEN);
+	hs->local_index = *index;
+	hs->state = state;
+	return 0;
+}
+
 struct wgx_noise_static *wgx_noise_static_new(void)
 {
 	struct wgx_noise_static *st = sodium_malloc(sizeof(*st));
@@ -292,15 +315,11 @@ int wgx_noise_create_initiation(struct wgx_handshake *hs,
 		wgx_crypto_tai64n_now(ts);
 	message_encrypt(msg->encrypted_timestamp, ts, sizeof(ts), key, h);
 
-	ret = claim_index(hs, fixed, &index);
+	ret = commit_created(hs, fixed, e_priv, ck, h,
+			     WGX_HANDSHAKE_CREATED_INITIATION, &index);
 	if (ret)
 		goto out;
 	msg->sender_index = htole32(index);
-	memcpy(hs->ephemeral_private, e_priv, WGX_KEY_LEN);
-	memcpy(hs->chaining_key, ck, WGX_HASH_LEN);
-	memcpy(hs->hash, h, WGX_HASH_LEN);
-	hs->local_index = index;
-	hs->state = WGX_HANDSHAKE_CREATED_INITIATION;
 out:
 	if (ret)
 		memset(msg, 0, sizeof(*msg));
@@ -440,15 +459,11 @@ int wgx_noise_create_response(struct wgx_handshake *hs,
 	/* {} */
 	message_encrypt(msg->encrypted_nothing, (const uint8_t *)"", 0, key, h);
 
-	ret = claim_index(hs, fixed, &index);
+	ret = commit_created(hs, fixed, e_priv, ck, h,
+			     WGX_HANDSHAKE_CREATED_RESPONSE, &index);
 	if (ret)
 		goto out;
 	msg->sender_index = htole32(index);
-	memcpy(hs->ephemeral_private, e_priv, WGX_KEY_LEN);
-	memcpy(hs->chaining_key, ck, WGX_HASH_LEN);
-	memcpy(hs->hash, h, WGX_HASH_LEN);
-	hs->local_index = index;
-	hs->state = WGX_HANDSHAKE_CREATED_RESPONSE;
 out:
 	if (ret)
 		memset(msg, 0, sizeof(*msg));
