@@ -315,17 +315,16 @@ static int setup_fds(struct agent *a)
 	return err;
 }
 
+/* The IPv6 source of our ICMPv6 errors (IPv4 ones answer as the target). */
 static void tun_addresses(struct wgx_device *dev, const struct wgx_config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_addresses; i++) {
 		const struct wgx_config_prefix *p = &cfg->addresses[i];
 
-		if (p->family == AF_INET && !dev->has_tun_addr4) {
-			memcpy(dev->tun_addr4, p->addr.bytes, 4);
-			dev->has_tun_addr4 = true;
-		} else if (p->family == AF_INET6 && !dev->has_tun_addr6) {
+		if (p->family == AF_INET6) {
 			memcpy(dev->tun_addr6, p->addr.bytes, 16);
 			dev->has_tun_addr6 = true;
+			return;
 		}
 	}
 }

@@ -60,9 +60,9 @@ struct wgx_device {
 	uint16_t listen_port;
 	uint32_t fwmark;
 	uint32_t mtu;
-	/* The TUN's own addresses: source of our ICMP errors. */
-	uint8_t tun_addr4[4], tun_addr6[16];
-	bool has_tun_addr4, has_tun_addr6;
+	/* The TUN's IPv6 address: source of our ICMPv6 errors. */
+	uint8_t tun_addr6[16];
+	bool has_tun_addr6;
 
 	struct wgx_datapath *dp;
 	/* Written by the datapath to wake the agent (events, handshakes). */
