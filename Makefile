@@ -180,8 +180,9 @@ demo: deps
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-install: $(WGXDP)
+install: $(WGXDP) $(BPF_OBJ)
 	install -D -m 0755 $(WGXDP) $(DESTDIR)$(PREFIX)/sbin/wgxdp
+	install -D -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/wgxdp/wgxdp.bpf.o
 
 clean:
 	rm -rf build build-asan
