@@ -180,9 +180,9 @@ demo: deps
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-install: $(WGXDP) $(BPF_OBJ)
+# The XDP object is built into the binary (bpftool skeleton).
+install: $(WGXDP)
 	install -D -m 0755 $(WGXDP) $(DESTDIR)$(PREFIX)/sbin/wgxdp
-	install -D -m 0644 $(BPF_OBJ) $(DESTDIR)$(PREFIX)/lib/wgxdp/wgxdp.bpf.o
 
 clean:
 	rm -rf build build-asan

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,6 +35,7 @@
 
 #include "ifname.h"
 #include "log.h"
+#include "wgxdp.skel.h"
 
 static const char *const stat_names[WGX_XDP_STAT_COUNT] = {
 #define WGX_LOADER_STAT_NAME(id, name) [WGX_XDP_STAT_##id] = name,
@@ -175,46 +177,48 @@ static void route_lib_logs(void)
 
 /* ---- paths and bpffs ---- */
 
-static int exe_dir_obj(char *buf, size_t len)
+/*
+ * The classifier compiled into this binary by its bpftool skeleton, as a
+ * path libxdp can open: an in-memory file written once per process, so
+ * the program needs no object file on disk and cannot pick up a stale one.
+ */
+static int embedded_obj(char *buf, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
+	static int fd = -1;
+	size_t size = 0;
+	const void *bytes = wgxdp__elf_bytes(&size);
 
-	if (n <= 0)
-		return -ENOENT;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -ENOENT;
-	*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/bpf/%s", exe, WGX_LOADER_OBJ_NAME) >=
-	    len)
+	if (fd < 0) {
+		int m = memfd_create(WGX_LOADER_OBJ_NAME, MFD_CLOEXEC);
+
+		if (m < 0)
+			return -errno;
+		if (write(m, bytes, size) != (ssize_t)size) {
+			close(m);
+			return -EIO;
+		}
+		fd = m;
+	}
+	if ((size_t)snprintf(buf, len, "/proc/self/fd/%d", fd) >= len)
 		return -ENAMETOOLONG;
-	return access(buf, R_OK) ? -ENOENT : 0;
+	return 0;
 }
 
 int wgx_loader_default_obj(char *buf, size_t len)
 {
 	const char *env = getenv(WGX_LOADER_OBJ_ENV);
+	int err;
 
 	if (env && *env) {
 		if ((size_t)snprintf(buf, len, "%s", env) >= len)
 			return -ENAMETOOLONG;
 		return 0;
 	}
-	if (!exe_dir_obj(buf, len))
-		return 0;
-	if ((size_t)snprintf(buf, len, "%s", WGX_LOADER_OBJ_INSTALL) >= len)
-		return -ENAMETOOLONG;
-	if (access(buf, R_OK)) {
-		wgx_log_error("Couldn't find the XDP object %s: not in %s nor "
-			      "next to the wgxdp binary (set %s)",
-			      WGX_LOADER_OBJ_NAME, WGX_LOADER_OBJ_INSTALL,
-			      WGX_LOADER_OBJ_ENV);
-		return -ENOENT;
-	}
-	return 0;
+	err = embedded_obj(buf, len);
+	if (err)
+		wgx_log_error("Couldn't load the built-in XDP object: %s",
+			      strerror(-err));
+	return err;
 }
 
 static int check_iface(const char *iface, const char *what)

@@ -37,11 +37,10 @@
 
 /* Where the object is looked for when no path is given: see
  * wgx_loader_default_obj(). */
-#define WGX_LOADER_OBJ_ENV     "WGXDP_BPF_OBJ"
-#define WGX_LOADER_OBJ_NAME    "wgxdp.bpf.o"
-#define WGX_LOADER_OBJ_INSTALL "/usr/local/lib/wgxdp/" WGX_LOADER_OBJ_NAME
-#define WGX_LOADER_BPFFS       "/sys/fs/bpf"
-#define WGX_LOADER_PROG_PIN    "prog"
+#define WGX_LOADER_OBJ_ENV  "WGXDP_BPF_OBJ"
+#define WGX_LOADER_OBJ_NAME "wgxdp.bpf.o"
+#define WGX_LOADER_BPFFS    "/sys/fs/bpf"
+#define WGX_LOADER_PROG_PIN "prog"
 
 enum wgx_loader_mode {
 	WGX_LOADER_MODE_AUTO,	/* native, else skb */
@@ -110,9 +109,9 @@ const char *wgx_loader_map_name(enum wgx_loader_map map);
 const char *wgx_loader_stat_name(unsigned int id);
 
 /*
- * The object to load when none is named: $WGXDP_BPF_OBJ, then
- * bpf/wgxdp.bpf.o next to the running binary (the build tree), then the
- * installed copy. -ENOENT (logged) when none exists.
+ * The object to load when none is named: $WGXDP_BPF_OBJ (a test or a
+ * developer's override), else the one built into the binary by its
+ * bpftool skeleton (wgxdp.skel.h). -errno (logged) on failure.
  */
 int wgx_loader_default_obj(char *buf, size_t len);
 /* /sys/fs/bpf/wgxdp/<IFACE>; -EINVAL for a bad interface name. */
