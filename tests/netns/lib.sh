@@ -729,6 +729,29 @@ iperf_run() {
 }
 
 # iperf_tcp_bps OUT: receiver-side TCP throughput in bit/s.
+# iperf_every_interval_moved OUT MIN: in iperf3's JSON output OUT, the
+# receiver (the server) got bytes in every full 1 s interval, and there
+# were at least MIN of them: the stream never stalled.
+iperf_every_interval_moved() {
+	local n
+	# The server's 1 s intervals; a last one of a fraction of a second
+	# (the stream's tail) may rightly be empty and does not count.
+	local ivs='def ivs: [.server_output_json.intervals[].sum |
+		select(.seconds >= 0.5)];'
+	jq -r "$ivs"' ivs[] | "interval \(.start) \(.bytes)"' "$1"
+	n=$(jq "$ivs"' ivs | length' "$1")
+	[ "${n:-0}" -ge "$2" ] || {
+		echo "only ${n:-0} full intervals"
+		return 1
+	}
+	info "smallest 1 s interval: $(jq -r "$ivs"' ivs | min_by(.bytes) |
+		"\(.bytes) bytes at \(.start | floor) s"' "$1")"
+	jq -e "$ivs"' ivs | all(.bytes > 0)' "$1" >/dev/null || {
+		echo "an interval received nothing: the stream stalled"
+		return 1
+	}
+}
+
 iperf_tcp_bps() { jq -e '.end.sum_received.bits_per_second' "$1"; }
 
 # iperf_tcp_bytes OUT: bytes the receiver got.

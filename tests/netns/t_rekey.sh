@@ -58,27 +58,6 @@ hs0=$(hs_wgxdp) go0=$(latest_handshake "$NS_B" "$TUN_B")
 txhs0=$(counter tx_handshake)
 info "first handshake at $hs0 (wireguard-go: $go0), tx_handshake $txhs0"
 
-# every_interval_moved OUT: the receiver (iperf3 server in B) got bytes in
-# each 1 s interval, and there were at least SECS of them.
-every_interval_moved() {
-	local n
-	# The server's 1 s intervals; a last one of a fraction of a second
-	# (the stream's tail) may rightly be empty and does not count.
-	local ivs='def ivs: [.server_output_json.intervals[].sum |
-		select(.seconds >= 0.5)];'
-	jq -r "$ivs"' ivs[] | "interval \(.start) \(.bytes)"' "$1"
-	n=$(jq "$ivs"' ivs | length' "$1")
-	[ "${n:-0}" -ge "$SECS" ] || {
-		echo "only ${n:-0} full intervals"
-		return 1
-	}
-	info "smallest 1 s interval: $(jq -r "$ivs"' ivs | min_by(.bytes) |
-		"\(.bytes) bytes at \(.start | floor) s"' "$1")"
-	jq -e "$ivs"' ivs | all(.bytes > 0)' "$1" >/dev/null || {
-		echo "an interval received nothing: the stream stalled"
-		return 1
-	}
-}
 
 # rekeyed_after NAME FIRST NOW: the newer handshake came REKEY_AFTER_TIME
 # (plus the time the stream needs to send again and the handshake to
@@ -93,7 +72,7 @@ out=$(tmpfile iperf.json)
 info "iperf3 ${SECS}s wgxdp -> wireguard-go at $RATE bit/s"
 check "iperf3 ${SECS}s through the rekey" \
 	iperf_run "$NS_B" "$NS_A" "$IN4_B" "$out" "$SECS" -b "$RATE"
-check "no stall: data in every 1 s interval" every_interval_moved "$out"
+check "no stall: data in every 1 s interval" iperf_every_interval_moved "$out" "$SECS"
 
 txhs=$(counter tx_handshake)
 info "tx_handshake $txhs0 -> $txhs"

@@ -92,28 +92,6 @@ moved() {
 	fi
 }
 
-# every_interval_moved OUT: the receiving side (the iperf3 server, B's
-# stream into A) got bytes in each 1 s interval, and there were at least
-# SECS of them.
-every_interval_moved() {
-	local n
-	# The server's 1 s intervals; a last one of a fraction of a second
-	# (the stream's tail) may rightly be empty and does not count.
-	local ivs='def ivs: [.server_output_json.intervals[].sum |
-		select(.seconds >= 0.5)];'
-	jq -r "$ivs"' ivs[] | "interval \(.start) \(.bytes)"' "$1"
-	n=$(jq "$ivs"' ivs | length' "$1")
-	[ "${n:-0}" -ge "$SECS" ] || {
-		echo "only ${n:-0} full intervals"
-		return 1
-	}
-	info "smallest 1 s interval: $(jq -r "$ivs"' ivs | min_by(.bytes) |
-		"\(.bytes) bytes at \(.start | floor) s"' "$1")"
-	jq -e "$ivs"' ivs | all(.bytes > 0)' "$1" >/dev/null || {
-		echo "an interval received nothing: the stream stalled"
-		return 1
-	}
-}
 
 # roam FAMILY: one run over the IPv4 or IPv6 underlay.
 roam() {
@@ -140,7 +118,7 @@ roam() {
 	check "IPv$f B's address moved during the stream" \
 		moved "$mover" "$(tmpfile "move$f.log")" "$old" "$new"
 	check "IPv$f no stall: data in every interval" \
-		every_interval_moved "$out"
+		iperf_every_interval_moved "$out" "$SECS"
 	check "IPv$f wgxdp shows the new endpoint $ep_new" endpoint_is "$ep_new"
 	check "IPv$f wgxdp reaches B at its new address" \
 		ping_ok "$NS_A" "$IN4_B"
