@@ -27,8 +27,10 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude -Iuser \
 	      -I$(BUILD)/bpf $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lsodium -lb2 -lcrypto -lelf -lz -lpthread $(EXTRA_LDLIBS)
 
-USER_SRCS  := $(wildcard user/*.c)
-LIB_SRCS   := $(filter-out user/main.c,$(USER_SRCS))
+# user/ holds one folder per part: core (the protocol), device (state the
+# agent and the datapath share), datapath, agent, cli, util.
+USER_SRCS  := $(wildcard user/*/*.c)
+LIB_SRCS   := $(filter-out user/cli/main.c,$(USER_SRCS))
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
@@ -36,7 +38,7 @@ BENCH_SRCS := $(wildcard tools/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
 NETNS_SRCS := $(wildcard tests/netns/*.c)
 NETNS_BINS := $(NETNS_SRCS:tests/netns/%.c=$(BUILD)/tests/netns/%)
-HEADERS    := $(wildcard include/*.h user/*.h tests/unit/*.h)
+HEADERS    := $(wildcard include/*.h user/*/*.h tests/unit/*.h)
 # Minimal XDP objects the loader's netns test attaches (t_loader.sh).
 LOADER_TEST_BPF := $(BUILD)/tests/bpf/loader_test.bpf.o \
 		   $(BUILD)/tests/bpf/loader_foreign.bpf.o
@@ -83,8 +85,8 @@ $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 # User code may include the skeleton: build it first; the loader, which
 # does include it, is rebuilt whenever it changes.
-$(LIB_OBJS) $(BUILD)/user/main.o $(UNIT_OBJS): | $(BPF_SKEL)
-$(BUILD)/user/loader.o: $(BPF_SKEL)
+$(LIB_OBJS) $(BUILD)/user/cli/main.o $(UNIT_OBJS): | $(BPF_SKEL)
+$(BUILD)/user/agent/loader.o: $(BPF_SKEL)
 
 # Fixture tests of the XDP program through BPF_PROG_TEST_RUN (needs root).
 $(BPF_TEST): tests/bpf/bpf_test.c $(BPF_SKEL) $(HEADERS)
@@ -96,7 +98,7 @@ $(BUILD)/libwgx.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(WGXDP): $(BUILD)/user/main.o $(BUILD)/libwgx.a
+$(WGXDP): $(BUILD)/user/cli/main.o $(BUILD)/libwgx.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -159,7 +161,7 @@ asan:
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		test-unit
 
-FORMAT_SRCS = $(wildcard user/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tests/netns/*.c tools/bench/*.c)
+FORMAT_SRCS = $(wildcard user/*/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tests/netns/*.c tools/bench/*.c)
 lint:
 	$(call msg,FORMAT,check)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Drives user/loader.c for tests/netns/t_loader.sh: one subcommand per
+ * Drives user/agent/loader.c for tests/netns/t_loader.sh: one subcommand per
  * call, results as "key=value" lines on stdout, the loader's messages on
  * stderr. Run it inside the test's network namespace.
  *
@@ -28,8 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "loader.h"
-#include "log.h"
+#include "agent/loader.h"
+#include "util/log.h"
 
 static int usage(void)
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # timeout: 120
 # modes: auto
-# The XDP loader (user/loader.c) against the kernel: attach in each mode,
+# The XDP loader (user/agent/loader.c) against the kernel: attach in each mode,
 # pins, map access, foreign programs, stale reclaim after kill -9, detach.
 # build/tests/netns/loader_test_drv drives it; the program is the stand-in
 # build/tests/bpf/loader_test.bpf.o (program wgx_xdp with the real maps,

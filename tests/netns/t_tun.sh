@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # modes: auto
-# TUN creation and the rtnetlink client (user/tun.c, user/netlink.c) against
+# TUN creation and the rtnetlink client (user/datapath/tun.c, user/agent/netlink.c) against
 # the real kernel: build/tests/netns/tun_test runs inside a private network
 # namespace and creates, configures and removes its interfaces there.
 #

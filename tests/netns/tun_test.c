@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ifname.h"
-#include "netlink.h"
-#include "tun.h"
+#include "cli/ifname.h"
+#include "agent/netlink.h"
+#include "datapath/tun.h"
 
 static int failures;
 

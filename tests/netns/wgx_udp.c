@@ -53,7 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 #include "wgx_wire.h"
 
 enum {

@@ -9,7 +9,7 @@
 
 #include <errno.h>
 
-#include "aead.h"
+#include "core/aead.h"
 
 static const enum wgx_aead_backend backends[] = {
 	WGX_AEAD_OPENSSL,

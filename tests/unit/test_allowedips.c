@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "allowedips.h"
+#include "core/allowedips.h"
 
 static int peers[32];
 #define A (&peers[0])

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli_keys.h"
-#include "crypto.h"
-#include "key.h"
+#include "cli/cli_keys.h"
+#include "core/crypto.h"
+#include "core/key.h"
 
 #define PRIV "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 #define PUB  "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "crypto.h"
+#include "agent/config.h"
+#include "core/crypto.h"
 
 /* wg(8)'s example private key and its public key; two peers; a PSK. */
 #define PRIV	"yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="

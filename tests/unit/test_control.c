@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "log.h"
+#include "agent/control.h"
+#include "util/log.h"
 
 struct fixture {
 	char dir[64];

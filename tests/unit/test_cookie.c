@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <sys/un.h>
 
-#include "cookie.h"
-#include "crypto.h"
+#include "core/cookie.h"
+#include "core/crypto.h"
 
 #define NS 1000000000ULL
 /* An arbitrary monotonic start, far from 0 so time can also go back. */

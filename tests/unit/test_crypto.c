@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Every primitive of user/crypto.c against published vectors: RFC 7693
+ * Every primitive of user/core/crypto.c against published vectors: RFC 7693
  * (BLAKE2s), the BLAKE2 reference KAT (keyed BLAKE2s), RFC 8439
  * (ChaCha20-Poly1305), RFC 7748 (X25519), draft-irtf-cfrg-xchacha
  * (XChaCha20-Poly1305), plus TAI64N, low-order points and the
@@ -12,7 +12,7 @@
 #include <sodium.h>
 #include <stdio.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 static bool unhex(uint8_t *out, size_t len, const char *hex)
 {

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "log.h"
+#include "agent/daemon.h"
+#include "util/log.h"
 
 static void quiet_sink(enum wgx_log_level level, const char *msg, void *ctx)
 {

@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "datapath.h"
+#include "datapath/datapath.h"
 
 static void test_parse(void)
 {

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gso.h"
+#include "datapath/gso.h"
 
 enum {
 	TCP = 6,

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "icmp.h"
-#include "ippkt.h"
+#include "datapath/icmp.h"
+#include "datapath/ippkt.h"
 
 static const uint8_t a4_host[4] = { 10, 0, 0, 1 };
 static const uint8_t a4_peer[4] = { 10, 9, 8, 7 };

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "crypto.h"
-#include "index.h"
+#include "core/crypto.h"
+#include "core/index.h"
 
 enum {
 	MANY = 100000,

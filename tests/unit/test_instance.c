@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "instance.h"
-#include "log.h"
+#include "agent/control.h"
+#include "agent/instance.h"
+#include "util/log.h"
 
 static char base[64], run[96];
 static char logged[4096];

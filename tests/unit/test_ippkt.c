@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "ippkt.h"
+#include "datapath/ippkt.h"
 
 /* 10.0.0.1 -> 10.0.0.2, UDP 1234 -> 53, 4 payload bytes, 32 in all. */
 static const uint8_t udp4[] = {

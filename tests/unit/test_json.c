@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "json.h"
+#include "util/json.h"
 
 /* One string value rendered compactly. */
 static void check_string(const char *in, size_t len, const char *want)

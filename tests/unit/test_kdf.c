@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 static void test_kdf_vectors(void)
 {

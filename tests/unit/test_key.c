@@ -2,8 +2,8 @@
 /* Key text codecs: base64 exactly as wg(8) accepts it, and hex. */
 #include "test.h"
 
-#include "crypto.h"
-#include "key.h"
+#include "core/crypto.h"
+#include "core/key.h"
 
 static const char b64_0to31[] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 static const char hex_0to31[] =

@@ -7,9 +7,9 @@
 
 #include <stdatomic.h>
 
-#include "crypto.h"
-#include "keypairs.h"
-#include "noise.h"
+#include "core/crypto.h"
+#include "core/keypairs.h"
+#include "core/noise.h"
 
 #define SEC 1000000000ULL
 #define T0  (5 * SEC)

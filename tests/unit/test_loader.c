@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "loader.h"
-#include "log.h"
+#include "agent/loader.h"
+#include "util/log.h"
 #include "test.h"
 
 struct capture {

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "log.h"
+#include "util/log.h"
 
 struct capture {
 	int count;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "crypto.h"
+#include "core/crypto.h"
 
 int wgx_test_failures;
 static struct wgx_suite *suites;

@@ -12,7 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
-#include "netlink.h"
+#include "agent/netlink.h"
 
 struct dgram {
 	union {

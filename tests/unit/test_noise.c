@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "crypto.h"
-#include "noise.h"
+#include "core/crypto.h"
+#include "core/noise.h"
 
 /* Fake CLOCK_MONOTONIC: one millisecond, and a start past zero. */
 #define MS 1000000ULL

@@ -4,7 +4,7 @@
 
 #include <stdlib.h>
 
-#include "ratelimit.h"
+#include "core/ratelimit.h"
 
 #define MS(x) ((uint64_t)(x)*1000000ULL)
 

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "crypto.h"
-#include "replay.h"
+#include "core/crypto.h"
+#include "core/replay.h"
 
 enum {
 	W = WGX_REPLAY_WINDOW,

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "timers.h"
+#include "core/timers.h"
 #include "wgx_wire.h"
 
 #define S(x)  ((uint64_t)(x)*1000000000ULL)

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "transport.h"
+#include "core/transport.h"
 
 enum {
 	MTU = 1420,

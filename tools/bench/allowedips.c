@@ -27,7 +27,7 @@
 #define HAVE_TSC 1
 #endif
 
-#include "allowedips.h"
+#include "core/allowedips.h"
 
 enum {
 	PEERS = 1000,

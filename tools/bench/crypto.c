@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "aead.h"
+#include "core/aead.h"
 
 enum {
 	BATCH = 64,

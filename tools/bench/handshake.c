@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "crypto.h"
-#include "index.h"
-#include "keypairs.h"
-#include "noise.h"
+#include "core/crypto.h"
+#include "core/index.h"
+#include "core/keypairs.h"
+#include "core/noise.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define FLOOD_GAP_NS (NSEC_PER_SEC / WGX_INITIATIONS_PER_SECOND)

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "icmp.h"
-#include "ippkt.h"
+#include "datapath/icmp.h"
+#include "datapath/ippkt.h"
 
 static double now_ns(void)
 {

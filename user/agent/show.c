@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/* Formatting of `wgxdp show`; runs on the agent thread. */
+#include "agent/show.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/json.h"
+#include "core/key.h"
+
+struct aip_text {
+	char *buf;
+	size_t len, used;
+	struct wgx_json *json;
+};
+
+static int aip_format(void *ctx, int family, const void *addr, uint8_t cidr)
+{
+	struct aip_text *t = ctx;
+	char ip[INET6_ADDRSTRLEN], one[INET6_ADDRSTRLEN + 8];
+
+	inet_ntop(family, addr, ip, sizeof(ip));
+	snprintf(one, sizeof(one), "%s/%u", ip, cidr);
+	if (t->json) {
+		wgx_json_string(t->json, one);
+		return 0;
+	}
+	if (t->used < t->len)
+		t->used += (size_t)snprintf(t->buf + t->used, t->len - t->used,
+					    "%s%s", t->used ? ", " : "", one);
+	return 0;
+}
+
+static void human_bytes(uint64_t b, char *out, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(out, len, "%.2f %s", v, unit[u]);
+	else
+		snprintf(out, len, "%llu B", (unsigned long long)b);
+}
+
+static void ago(uint64_t sec, char *out, size_t len)
+{
+	time_t now = time(NULL);
+
+	if (!sec)
+		snprintf(out, len, "(none)");
+	else
+		snprintf(out, len, "%lld seconds ago",
+			 (long long)(now - (time_t)sec));
+}
+
+static void text_peer(struct wgx_peer *p, struct wgx_control_reply *r)
+{
+	char key[WGX_KEY_BASE64_LEN + 1], ep[80], aips[4096] = "", rx[32],
+						  tx[32], hs[48];
+	struct aip_text t = { aips, sizeof(aips), 0, NULL };
+	union wgx_sockaddr addr;
+	bool has;
+
+	wgx_key_to_base64(key, p->public_key);
+	wgx_peer_get_endpoint(p, &addr, &has);
+	if (has)
+		wgx_sockaddr_format(&addr, ep, sizeof(ep));
+	wgx_allowedips_walk(&p->dev->allowedips, p, aip_format, &t);
+	human_bytes(atomic_load(&p->rx_bytes), rx, sizeof(rx));
+	human_bytes(atomic_load(&p->tx_bytes), tx, sizeof(tx));
+	ago(p->last_handshake_sec, hs, sizeof(hs));
+	wgx_control_reply_printf(r, "\npeer: %s\n", key);
+	if (has)
+		wgx_control_reply_printf(r, "  endpoint: %s\n", ep);
+	wgx_control_reply_printf(r, "  allowed ips: %s\n",
+				 t.used ? aips : "(none)");
+	wgx_control_reply_printf(r, "  latest handshake: %s\n", hs);
+	wgx_control_reply_printf(r, "  transfer: %s received, %s sent\n", rx,
+				 tx);
+	if (p->persistent_keepalive)
+		wgx_control_reply_printf(r,
+					 "  persistent keepalive: every %u "
+					 "seconds\n",
+					 p->persistent_keepalive);
+}
+
+int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
+		  struct wgx_control_reply *r)
+{
+	char key[WGX_KEY_BASE64_LEN + 1] = "(none)";
+	struct wgx_xdp_counter xdp[WGX_XDP_STAT_COUNT];
+	struct wgx_peer *p;
+
+	if (dev->identity->has_identity)
+		wgx_key_to_base64(key, dev->identity->public_key);
+	wgx_control_reply_printf(r,
+				 "interface: %s\n  public key: %s\n"
+				 "  listening port: %u\n  underlay: %s\n"
+				 "  mode: %s\n  offloads: %s\n",
+				 info->tun, key, info->listen_port, info->iface,
+				 info->mode, info->offloads);
+	for (p = dev->peers; p; p = p->next_peer)
+		text_peer(p, r);
+	if (info->xdp && wgx_xdp_counters(info->xdp, xdp) == 0) {
+		wgx_control_reply_printf(r, "\nxdp counters:\n");
+		for (int i = 0; i < WGX_XDP_STAT_COUNT; i++)
+			if (xdp[i].packets)
+				wgx_control_reply_printf(
+					r, "  %s: %llu packets, %llu bytes\n",
+					wgx_loader_stat_name(i),
+					(unsigned long long)xdp[i].packets,
+					(unsigned long long)xdp[i].bytes);
+	}
+	wgx_control_reply_printf(r, "\ncounters:\n");
+	for (int i = 0; i < WGX_STAT_COUNT; i++) {
+		uint64_t n = atomic_load(&dev->stats.packets[i]);
+
+		if (n)
+			wgx_control_reply_printf(
+				r, "  %s: %llu packets, %llu bytes\n",
+				wgx_stats_name(i), (unsigned long long)n,
+				(unsigned long long)atomic_load(
+					&dev->stats.bytes[i]));
+	}
+	return r->err;
+}
+
+static void json_peer(struct wgx_json *j, struct wgx_peer *p)
+{
+	char key[WGX_KEY_BASE64_LEN + 1], ep[80];
+	struct aip_text t = { NULL, 0, 0, j };
+	union wgx_sockaddr addr;
+	bool has;
+
+	wgx_key_to_base64(key, p->public_key);
+	wgx_peer_get_endpoint(p, &addr, &has);
+	wgx_json_object_begin(j);
+	wgx_json_kv_string(j, "public_key", key);
+	wgx_json_key(j, "endpoint");
+	if (has) {
+		wgx_sockaddr_format(&addr, ep, sizeof(ep));
+		wgx_json_string(j, ep);
+	} else {
+		wgx_json_null(j);
+	}
+	wgx_json_key(j, "allowed_ips");
+	wgx_json_array_begin(j);
+	wgx_allowedips_walk(&p->dev->allowedips, p, aip_format, &t);
+	wgx_json_array_end(j);
+	wgx_json_kv_uint(j, "latest_handshake", p->last_handshake_sec);
+	wgx_json_kv_uint(j, "rx_bytes", atomic_load(&p->rx_bytes));
+	wgx_json_kv_uint(j, "tx_bytes", atomic_load(&p->tx_bytes));
+	wgx_json_kv_uint(j, "persistent_keepalive", p->persistent_keepalive);
+	wgx_json_object_end(j);
+}
+
+static void json_counter(struct wgx_json *j, const char *name, uint64_t packets,
+			 uint64_t bytes)
+{
+	char key[64];
+
+	wgx_json_kv_uint(j, name, packets);
+	snprintf(key, sizeof(key), "%s_bytes", name);
+	wgx_json_kv_uint(j, key, bytes);
+}
+
+/*
+ * One flat object (design.md). A reason both layers count (an unknown
+ * index, a malformed message) is one counter: the packets dropped for
+ * it, whichever layer dropped them.
+ */
+static void json_counters(struct wgx_json *j, struct wgx_device *dev,
+			  struct wgx_xdp *x)
+{
+	struct wgx_xdp_counter xdp[WGX_XDP_STAT_COUNT] = { 0 };
+	bool merged[WGX_XDP_STAT_COUNT] = { false };
+	bool have_xdp = x && wgx_xdp_counters(x, xdp) == 0;
+
+	wgx_json_object_begin(j);
+	for (int i = 0; i < WGX_STAT_COUNT; i++) {
+		uint64_t packets = atomic_load(&dev->stats.packets[i]);
+		uint64_t bytes = atomic_load(&dev->stats.bytes[i]);
+
+		for (int k = 0; have_xdp && k < WGX_XDP_STAT_COUNT; k++) {
+			if (strcmp(wgx_stats_name(i), wgx_loader_stat_name(k)))
+				continue;
+			packets += xdp[k].packets;
+			bytes += xdp[k].bytes;
+			merged[k] = true;
+		}
+		json_counter(j, wgx_stats_name(i), packets, bytes);
+	}
+	for (int k = 0; have_xdp && k < WGX_XDP_STAT_COUNT; k++)
+		if (!merged[k])
+			json_counter(j, wgx_loader_stat_name(k), xdp[k].packets,
+				     xdp[k].bytes);
+	wgx_json_object_end(j);
+}
+
+int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
+		  struct wgx_control_reply *r)
+{
+	char key[WGX_KEY_BASE64_LEN + 1];
+	struct wgx_json j;
+	struct wgx_peer *p;
+	int err;
+
+	wgx_json_init(&j, false);
+	wgx_json_object_begin(&j);
+	wgx_json_kv_string(&j, "interface", info->tun);
+	wgx_json_kv_string(&j, "underlay", info->iface);
+	wgx_json_kv_string(&j, "mode", info->mode);
+	wgx_json_kv_string(&j, "offloads", info->offloads);
+	wgx_json_key(&j, "public_key");
+	if (dev->identity->has_identity) {
+		wgx_key_to_base64(key, dev->identity->public_key);
+		wgx_json_string(&j, key);
+	} else {
+		wgx_json_null(&j);
+	}
+	wgx_json_kv_uint(&j, "listen_port", info->listen_port);
+	wgx_json_key(&j, "peers");
+	wgx_json_array_begin(&j);
+	for (p = dev->peers; p; p = p->next_peer)
+		json_peer(&j, p);
+	wgx_json_array_end(&j);
+	wgx_json_key(&j, "counters");
+	json_counters(&j, dev, info->xdp);
+	wgx_json_object_end(&j);
+	err = wgx_json_finish(&j);
+	if (!err)
+		err = wgx_control_reply_printf(r, "%s\n", wgx_json_str(&j));
+	wgx_json_free(&j);
+	return err;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/* Agent glue for the XDP classifier's maps. */
+#include "agent/xdp.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+#include "agent/netlink.h"
+
+enum {
+	/* The kernel's handshake allowance per source under load. */
+	HS_RATE = 20,
+	HS_BURST = 5,
+};
+
+static uint8_t slot_of(const struct wgx_index_entry *e)
+{
+	const struct wgx_peer *p = e->owner;
+
+	if (e->type == WGX_INDEX_HANDSHAKE)
+		return WGX_SLOT_HANDSHAKE;
+	if (e->ptr == p->keypairs.next)
+		return WGX_SLOT_NEXT;
+	if (e->ptr == p->keypairs.previous)
+		return WGX_SLOT_PREVIOUS;
+	return WGX_SLOT_CURRENT;
+}
+
+/*
+ * Called inside every index change, so an index is in the map before the
+ * handshake message that announces it is sent, and leaves it when its
+ * keypair is retired or wiped.
+ */
+static void on_index(void *ctx, const struct wgx_index_entry *e, bool present)
+{
+	struct wgx_xdp *x = ctx;
+	const struct wgx_peer *p = e->owner;
+
+	if (present)
+		wgx_loader_session_add(&x->ld, e->index, p->id, slot_of(e));
+	else
+		wgx_loader_session_del(&x->ld, e->index);
+}
+
+void wgx_xdp_sync_peer(struct wgx_xdp *x, struct wgx_peer *p)
+{
+	struct wgx_keypair *kps[3] = { p->keypairs.current,
+				       p->keypairs.previous, p->keypairs.next };
+	const uint8_t slots[3] = { WGX_SLOT_CURRENT, WGX_SLOT_PREVIOUS,
+				   WGX_SLOT_NEXT };
+
+	if (!x->active)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (kps[i])
+			wgx_loader_session_add(&x->ld, kps[i]->local_index,
+					       p->id, slots[i]);
+}
+
+static int load_addresses(struct wgx_xdp *x)
+{
+	struct wgx_addr_key keys[WGX_XDP_MAX_LOCAL_ADDRS];
+	struct wgx_nl_addr addrs[WGX_XDP_MAX_LOCAL_ADDRS];
+	struct wgx_nl nl;
+	size_t n = 0;
+	int count, err;
+
+	err = wgx_nl_open(&nl);
+	if (err)
+		return err;
+	count = wgx_nl_addr_list(&nl, x->ld.ifindex, AF_UNSPEC, addrs,
+				 WGX_XDP_MAX_LOCAL_ADDRS);
+	wgx_nl_close(&nl);
+	if (count < 0)
+		return count;
+	if (count > WGX_XDP_MAX_LOCAL_ADDRS) {
+		wgx_log_warn("%s has %d addresses; XDP handles the first %d",
+			     x->ld.iface, count, WGX_XDP_MAX_LOCAL_ADDRS);
+		count = WGX_XDP_MAX_LOCAL_ADDRS;
+	}
+	for (int i = 0; i < count; i++)
+		if (wgx_loader_addr_key(addrs[i].family, addrs[i].addr,
+					&keys[n]) == 0)
+			n++;
+	return wgx_loader_set_local_addrs(&x->ld, keys, n);
+}
+
+static void ignore_event(void *ctx, bool added, const struct wgx_nl_addr *a)
+{
+	(void)ctx;
+	(void)added;
+	(void)a;
+}
+
+void wgx_xdp_addresses_changed(struct wgx_xdp *x)
+{
+	int err;
+
+	/* Events only say "something changed": the list is the truth. */
+	if (wgx_nl_addr_watch_read(x->addr_watch_fd, ignore_event, NULL) == 0)
+		return;
+	err = load_addresses(x);
+	if (err)
+		wgx_log_warn("Couldn't refresh %s's addresses for XDP: %s",
+			     x->ld.iface, strerror(-err));
+}
+
+void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load)
+{
+	uint16_t flags = under_load ? WGX_XDP_UNDER_LOAD : 0;
+
+	if (!x->active || x->cfg.flags == flags)
+		return;
+	x->cfg.flags = flags;
+	wgx_loader_set_config(&x->ld, &x->cfg);
+}
+
+int wgx_xdp_counters(struct wgx_xdp *x,
+		     struct wgx_xdp_counter out[WGX_XDP_STAT_COUNT])
+{
+	if (!x->active)
+		return -ENODEV;
+	return wgx_loader_read_stats(&x->ld, out);
+}
+
+const char *wgx_xdp_mode_name(const struct wgx_xdp *x)
+{
+	return x->active ? wgx_loader_mode_name(x->ld.mode) : "socket";
+}
+
+int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
+		  const struct wgx_xdp_opts *o)
+{
+	/* The CLI holds the instance claim: no live owner of IFACE here. */
+	struct wgx_loader_opts lo = { .iface = o->iface,
+				      .mode = o->mode,
+				      .force = o->force,
+				      .reclaim_stale = true };
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->addr_watch_fd = -1;
+	x->dev = dev;
+	err = wgx_loader_attach(&x->ld, &lo);
+	if (err)
+		return err;
+	x->active = true;
+	x->cfg = (struct wgx_xdp_config){ .listen_port = o->port,
+					  .hs_rate = HS_RATE,
+					  .hs_burst = HS_BURST };
+	err = wgx_loader_set_config(&x->ld, &x->cfg);
+	if (!err)
+		err = load_addresses(x);
+	if (err) {
+		wgx_log_error("Couldn't fill the XDP maps: %s", strerror(-err));
+		wgx_xdp_stop(x);
+		return err;
+	}
+	x->addr_watch_fd = wgx_nl_addr_watch_open();
+	if (x->addr_watch_fd < 0)
+		wgx_log_warn("Couldn't watch %s's addresses: XDP keeps the "
+			     "ones it has",
+			     o->iface);
+	wgx_index_set_observer(dev->indices, on_index, x);
+	return 0;
+}
+
+void wgx_xdp_stop(struct wgx_xdp *x)
+{
+	if (x->dev)
+		wgx_index_set_observer(x->dev->indices, NULL, NULL);
+	if (x->addr_watch_fd >= 0)
+		close(x->addr_watch_fd);
+	x->addr_watch_fd = -1;
+	if (x->active)
+		wgx_loader_detach(&x->ld);
+	x->active = false;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's side of the XDP classifier: attach it (loader.h), keep its
+ * maps current (listen port and the under-load flag in config, IFACE's
+ * own addresses in local_addrs, every receiver index in sessions before
+ * the message announcing it leaves) and read its counters for show.
+ */
+#ifndef WGX_XDP_H
+#define WGX_XDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "device/device.h"
+#include "agent/loader.h"
+
+struct wgx_xdp {
+	struct wgx_loader ld;
+	struct wgx_device *dev;
+	struct wgx_xdp_config cfg;
+	int addr_watch_fd; /* for the agent's epoll; -1 when none */
+	bool active;
+};
+
+struct wgx_xdp_opts {
+	const char *iface;
+	enum wgx_loader_mode mode;
+	bool force;    /* replace a foreign XDP program */
+	uint16_t port; /* the bound listen port */
+};
+
+/* Attach and fill the maps; the reason is logged on failure. */
+int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
+		  const struct wgx_xdp_opts *opts);
+/* Detach, unpin, close. Safe when never started. */
+void wgx_xdp_stop(struct wgx_xdp *x);
+/* The address-watch fd is readable: re-read IFACE's addresses. */
+void wgx_xdp_addresses_changed(struct wgx_xdp *x);
+/* Tell the program whether to apply the per-source handshake budget. */
+void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load);
+/* Mirror the index slots of a peer's keypairs (after a change). */
+void wgx_xdp_sync_peer(struct wgx_xdp *x, struct wgx_peer *p);
+/* Counters summed over CPUs; 0 or -errno. */
+int wgx_xdp_counters(struct wgx_xdp *x,
+		     struct wgx_xdp_counter out[WGX_XDP_STAT_COUNT]);
+const char *wgx_xdp_mode_name(const struct wgx_xdp *x);
+
+#endif

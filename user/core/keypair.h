@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A transport keypair: what one completed handshake yields, and what the
+ * datapath needs to move data. Created and wiped by the agent only (the
+ * noise module's begin-session step); the datapath reads the keys in place
+ * and never copies them out. Lives in sodium_malloc'd memory.
+ */
+#ifndef WGX_KEYPAIR_H
+#define WGX_KEYPAIR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/replay.h"
+#include "wgx_wire.h"
+
+struct wgx_keypair {
+	uint8_t send_key[WGX_KEY_LEN];
+	uint8_t recv_key[WGX_KEY_LEN];
+	/* Next counter to send with; claimed with an atomic fetch-add. */
+	_Atomic uint64_t send_counter;
+	struct wgx_replay replay;
+	/* CLOCK_MONOTONIC nanoseconds at derivation: drives rekey/reject. */
+	uint64_t birth_ns;
+	/* The index we chose: peers put it in data messages sent to us. */
+	uint32_t local_index;
+	/* The index the peer chose: we put it in data messages we send. */
+	uint32_t remote_index;
+	bool initiator;
+	/* Datapath: when it last asked the agent for a rekey (0: never). */
+	_Atomic uint64_t rekey_asked_ns;
+	/* Owning peer, opaque to the datapath. */
+	void *peer;
+};
+
+#endif
