@@ -3,6 +3,8 @@
 #include "test.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/crypto.h"
@@ -214,12 +216,16 @@ struct seen {
 	uint32_t last_index;
 	uint32_t last_type;
 	bool present_during_remove;
+	int refuse; /* error to answer inserts and replaces with */
 	struct wgx_index_table *t;
 };
 
-static void observe(void *ctx, const struct wgx_index_entry *e, bool present)
+static int observe(void *ctx, const struct wgx_index_entry *e, bool present)
 {
 	struct seen *s = ctx;
+
+	if (present && s->refuse)
+		return s->refuse;
 
 	s->last_index = e->index;
 	s->last_type = e->type;
@@ -233,6 +239,7 @@ static void observe(void *ctx, const struct wgx_index_entry *e, bool present)
 	} else {
 		s->inserts++;
 	}
+	return 0;
 }
 
 static void test_index_observer(void)
@@ -263,7 +270,152 @@ static void test_index_observer(void)
 	wgx_index_free(t);
 }
 
+/* An observer that says no (the XDP map is full) leaves the table as is. */
+static void test_index_observer_refuses(void)
+{
+	struct wgx_index_table *t = wgx_index_new();
+	struct seen s = { 0 };
+	struct wgx_index_entry e;
+	int obj, other;
+	uint32_t idx = 0, idx2 = 0;
+
+	CHECK(t);
+	if (!t)
+		return;
+	s.t = t;
+	wgx_index_set_observer(t, observe, &s);
+	CHECK(wgx_index_insert(t, WGX_INDEX_HANDSHAKE, &obj, &obj, &idx) == 0);
+	s.refuse = -ENOSPC;
+	CHECK(wgx_index_insert(t, WGX_INDEX_HANDSHAKE, &obj, &obj, &idx2) ==
+	      -ENOSPC);
+	CHECK(wgx_index_insert_at(t, 77, WGX_INDEX_HANDSHAKE, &obj, &obj) ==
+	      -ENOSPC);
+	CHECK(wgx_index_count(t) == 1);
+	CHECK(!wgx_index_lookup(t, 77, ~0u, NULL));
+	CHECK(wgx_index_replace(t, idx, WGX_INDEX_KEYPAIR, &other) == -ENOSPC);
+	CHECK(wgx_index_lookup(t, idx, ~0u, &e) &&
+	      e.type == WGX_INDEX_HANDSHAKE && e.ptr == &obj);
+	s.refuse = 0;
+	CHECK(wgx_index_replace(t, idx, WGX_INDEX_KEYPAIR, &other) == 0);
+	wgx_index_free(t);
+}
+
+/* Retired nodes collected here and freed at the end of a test. */
+struct graveyard {
+	void *obj[1 << 16];
+	wgx_free_fn fn[1 << 16];
+	size_t n;
+};
+
+static void bury(void *ctx, wgx_free_fn fn, void *obj)
+{
+	struct graveyard *g = ctx;
+
+	if (g->n == sizeof(g->obj) / sizeof(g->obj[0])) {
+		fn(obj); /* full: only in a test that no reader runs in */
+		return;
+	}
+	g->obj[g->n] = obj;
+	g->fn[g->n++] = fn;
+}
+
+static void graveyard_empty(struct graveyard *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		g->fn[i](g->obj[i]);
+	g->n = 0;
+}
+
+struct reader {
+	struct wgx_index_table *t;
+	const uint32_t *stable; /* never removed while the reader runs */
+	size_t n_stable;
+	_Atomic bool stop;
+	unsigned long misses, lookups;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		for (size_t i = 0; i < r->n_stable; i++) {
+			struct wgx_index_entry e;
+
+			if (!wgx_index_lookup(r->t, r->stable[i], ~0u, &e) ||
+			    e.index != r->stable[i])
+				r->misses++;
+			r->lookups++;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A reader thread never misses an index that stays, while the writer
+ * inserts, replaces and removes others and the bucket array grows.
+ */
+static void test_index_concurrent_reader(void)
+{
+	static struct graveyard g;
+	struct wgx_retire retire = { bury, &g };
+	struct wgx_index_table *t = wgx_index_new();
+	uint32_t stable[64], churn[2000];
+	struct reader r = { 0 };
+	pthread_t th;
+	int obj;
+
+	CHECK(t);
+	if (!t)
+		return;
+	g.n = 0;
+	wgx_index_set_retire(t, &retire);
+	for (size_t i = 0; i < 64; i++)
+		CHECK(wgx_index_insert(t, WGX_INDEX_KEYPAIR, &obj, &obj,
+				       &stable[i]) == 0);
+	r.t = t;
+	r.stable = stable;
+	r.n_stable = 64;
+	CHECK(pthread_create(&th, NULL, read_loop, &r) == 0);
+	for (int round = 0; round < 5; round++) {
+		for (size_t i = 0; i < 2000; i++)
+			CHECK(wgx_index_insert(t, WGX_INDEX_HANDSHAKE, &obj,
+					       &obj, &churn[i]) == 0);
+		for (size_t i = 0; i < 2000; i += 2)
+			CHECK(wgx_index_replace(t, churn[i], WGX_INDEX_KEYPAIR,
+						&obj) == 0);
+		for (size_t i = 0; i < 2000; i++)
+			CHECK(wgx_index_remove(t, churn[i]) == 0);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(th, NULL);
+	CHECK(r.lookups > 0);
+	CHECK(r.misses == 0);
+	CHECK(wgx_index_count(t) == 64);
+	graveyard_empty(&g);
+	wgx_index_free(t);
+}
+
+static void test_index_reserve(void)
+{
+	struct wgx_index_table *t = wgx_index_new();
+	uint32_t idx;
+	int obj;
+
+	CHECK(t && wgx_index_reserve(t, 300000) == 0);
+	for (int i = 0; t && i < 1000; i++)
+		CHECK(wgx_index_insert(t, WGX_INDEX_KEYPAIR, &obj, &obj,
+				       &idx) == 0);
+	CHECK(t && wgx_index_count(t) == 1000);
+	wgx_index_free(t);
+}
+
 static const struct wgx_test index_tests[] = {
+	{ "index: an observer's error refuses the change",
+	  test_index_observer_refuses },
+	{ "index: a concurrent reader never misses a stable index",
+	  test_index_concurrent_reader },
+	{ "index: reserve sizes the table up front", test_index_reserve },
 	{ "index: observer told of insert, replace and remove",
 	  test_index_observer },
 	{ "index: unique random indices over many inserts", test_index_unique },

@@ -33,15 +33,16 @@ static uint8_t slot_of(const struct wgx_index_entry *e)
  * handshake message that announces it is sent, and leaves it when its
  * keypair is retired or wiped.
  */
-static void on_index(void *ctx, const struct wgx_index_entry *e, bool present)
+static int on_index(void *ctx, const struct wgx_index_entry *e, bool present)
 {
 	struct wgx_xdp *x = ctx;
 	const struct wgx_peer *p = e->owner;
 
 	if (present)
-		wgx_loader_session_add(&x->ld, e->index, p->id, slot_of(e));
-	else
-		wgx_loader_session_del(&x->ld, e->index);
+		return wgx_loader_session_add(&x->ld, e->index, p->id,
+					      slot_of(e));
+	wgx_loader_session_del(&x->ld, e->index);
+	return 0;
 }
 
 void wgx_xdp_sync_peer(struct wgx_xdp *x, struct wgx_peer *p)

@@ -1,40 +1,107 @@
 // SPDX-License-Identifier: MIT
 /*
- * Linear probing keyed by the index itself, spread with a Fibonacci
- * multiplier so that chosen indices (tests, insert_at) cluster no worse than
- * random ones. Deletion shifts later members of the probe run back instead
- * of leaving tombstones, so lookups never walk dead slots.
+ * A chained hash keyed by the index itself, spread with a Fibonacci
+ * multiplier so that chosen indices (tests, insert_at) cluster no worse
+ * than random ones. Readers follow acquire loads from the bucket array to
+ * the node they want; the writer changes a chain only by a release store
+ * of one link, after the node it links is complete:
+ *
+ *   insert   new->next = head; head = new
+ *   replace  new->next = old->next; prev->next = new; retire(old)
+ *   remove   prev->next = old->next; retire(old)
+ *
+ * A reader standing on a retired node still finds the rest of the chain
+ * through it, which stays valid until the retire hook frees it. The bucket
+ * array doubles when the table holds more entries than buckets; the new
+ * array gets copies of the nodes, and the old array with its nodes is
+ * retired as one object.
  */
 #include "core/index.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 
 #include "core/crypto.h"
 
 enum {
 	INITIAL_BITS = 6,
-	MAX_BITS = 31,
-	/* Collisions with 2^31 live entries at most: this is never reached. */
+	MAX_BITS = 28,
+	/* Collisions with 2^32 possible indices: never reached in practice. */
 	MAX_RANDOM_TRIES = 1000,
 };
 
-struct wgx_index_table {
-	struct wgx_index_entry *slots;
+struct node {
+	struct node *next; /* published: __atomic release/acquire */
+	struct wgx_index_entry e;
+};
+
+struct buckets {
 	uint32_t bits;
+	struct node *head[];
+};
+
+struct wgx_index_table {
+	struct buckets *b; /* published: __atomic release/acquire */
 	uint32_t count;
 	wgx_index_observer_fn observer;
 	void *observer_ctx;
-	/* Writers take it inside every change; readers via read_lock(). */
-	pthread_rwlock_t lock;
+	struct wgx_retire retire;
 };
 
-static void notify(const struct wgx_index_table *t,
-		   const struct wgx_index_entry *e, bool present)
+#define publish(slot, v) __atomic_store_n(&(slot), (v), __ATOMIC_RELEASE)
+#define deref(slot)	 __atomic_load_n(&(slot), __ATOMIC_ACQUIRE)
+
+static uint32_t home(uint32_t bits, uint32_t index)
 {
-	if (t->observer)
-		t->observer(t->observer_ctx, e, present);
+	return (index * 0x9e3779b9u) >> (32 - bits);
+}
+
+static struct buckets *buckets_new(uint32_t bits)
+{
+	struct buckets *b = calloc(1, sizeof(*b) + ((size_t)1 << bits) *
+							   sizeof(b->head[0]));
+
+	if (b)
+		b->bits = bits;
+	return b;
+}
+
+/* Frees an array retired by a resize and every node still in it. */
+static void buckets_free_all(void *obj)
+{
+	struct buckets *b = obj;
+
+	for (size_t i = 0; i < ((size_t)1 << b->bits); i++) {
+		struct node *n = b->head[i], *next;
+
+		for (; n; n = next) {
+			next = n->next;
+			free(n);
+		}
+	}
+	free(b);
+}
+
+struct wgx_index_table *wgx_index_new(void)
+{
+	struct wgx_index_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->b = buckets_new(INITIAL_BITS);
+	if (!t->b) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void wgx_index_free(struct wgx_index_table *t)
+{
+	if (!t)
+		return;
+	buckets_free_all(t->b);
+	free(t);
 }
 
 void wgx_index_set_observer(struct wgx_index_table *t, wgx_index_observer_fn fn,
@@ -44,239 +111,194 @@ void wgx_index_set_observer(struct wgx_index_table *t, wgx_index_observer_fn fn,
 	t->observer_ctx = ctx;
 }
 
-static uint32_t capacity(const struct wgx_index_table *t)
+void wgx_index_set_retire(struct wgx_index_table *t,
+			  const struct wgx_retire *retire)
 {
-	return 1u << t->bits;
+	if (retire)
+		t->retire = *retire;
+	else
+		t->retire = (struct wgx_retire){ 0 };
 }
 
-static uint32_t home(const struct wgx_index_table *t, uint32_t index)
+static int notify(const struct wgx_index_table *t,
+		  const struct wgx_index_entry *e, bool present)
 {
-	return (index * 0x9e3779b9u) >> (32 - t->bits);
+	return t->observer ? t->observer(t->observer_ctx, e, present) : 0;
 }
 
-/* The slot holding index, or the empty slot where it would go. */
-static uint32_t probe(const struct wgx_index_table *t, uint32_t index)
+/* The link that points at index's node, or at the chain's NULL end. */
+static struct node **find_link(struct buckets *b, uint32_t index)
 {
-	uint32_t mask = capacity(t) - 1, i = home(t, index);
+	struct node **link = &b->head[home(b->bits, index)];
 
-	while (t->slots[i].index && t->slots[i].index != index)
-		i = (i + 1) & mask;
-	return i;
+	while (*link && (*link)->e.index != index)
+		link = &(*link)->next;
+	return link;
 }
 
-struct wgx_index_table *wgx_index_new(void)
+/* Copies of every node into a bigger array, swapped in whole. */
+static int rebuild(struct wgx_index_table *t, uint32_t bits)
 {
-	struct wgx_index_table *t = calloc(1, sizeof(*t));
+	struct buckets *old = t->b, *b = buckets_new(bits);
 
-	if (!t)
-		return NULL;
-	t->bits = INITIAL_BITS;
-	t->slots = calloc(capacity(t), sizeof(*t->slots));
-	if (!t->slots) {
-		free(t);
-		return NULL;
-	}
-	pthread_rwlock_init(&t->lock, NULL);
-	return t;
-}
-
-void wgx_index_free(struct wgx_index_table *t)
-{
-	if (!t)
-		return;
-	pthread_rwlock_destroy(&t->lock);
-	free(t->slots);
-	free(t);
-}
-
-static int grow(struct wgx_index_table *t)
-{
-	struct wgx_index_entry *old = t->slots;
-	uint32_t old_cap = capacity(t);
-
-	if (t->bits >= MAX_BITS)
+	if (!b)
 		return -ENOMEM;
-	t->slots = calloc((size_t)old_cap * 2, sizeof(*t->slots));
-	if (!t->slots) {
-		t->slots = old;
-		return -ENOMEM;
-	}
-	t->bits++;
-	for (uint32_t i = 0; i < old_cap; i++)
-		if (old[i].index)
-			t->slots[probe(t, old[i].index)] = old[i];
-	free(old);
-	return 0;
-}
+	for (size_t i = 0; i < ((size_t)1 << old->bits); i++) {
+		for (struct node *n = old->head[i]; n; n = n->next) {
+			struct node *c = malloc(sizeof(*c));
+			uint32_t h = home(bits, n->e.index);
 
-/* Keep the load at or below one half so probe runs stay short. */
-static int reserve_one(struct wgx_index_table *t)
-{
-	if ((uint64_t)(t->count + 1) * 2 > capacity(t))
-		return grow(t);
-	return 0;
-}
-
-static void put(struct wgx_index_table *t, uint32_t slot, uint32_t index,
-		enum wgx_index_type type, void *ptr, void *owner)
-{
-	t->slots[slot] = (struct wgx_index_entry){
-		.index = index, .type = type, .ptr = ptr, .owner = owner
-	};
-	t->count++;
-	notify(t, &t->slots[slot], true);
-}
-
-static int insert_at_locked(struct wgx_index_table *t, uint32_t index,
-			    enum wgx_index_type type, void *ptr, void *owner)
-{
-	uint32_t slot;
-	int ret;
-
-	if (!index)
-		return -EINVAL;
-	ret = reserve_one(t);
-	if (ret)
-		return ret;
-	slot = probe(t, index);
-	if (t->slots[slot].index)
-		return -EEXIST;
-	put(t, slot, index, type, ptr, owner);
-	return 0;
-}
-
-static int insert_locked(struct wgx_index_table *t, enum wgx_index_type type,
-			 void *ptr, void *owner, uint32_t *index)
-{
-	int ret = reserve_one(t);
-
-	if (ret)
-		return ret;
-	for (int tries = 0; tries < MAX_RANDOM_TRIES; tries++) {
-		uint32_t candidate = wgx_crypto_random_u32(), slot;
-
-		if (!candidate)
-			continue;
-		slot = probe(t, candidate);
-		if (t->slots[slot].index)
-			continue;
-		put(t, slot, candidate, type, ptr, owner);
-		*index = candidate;
-		return 0;
-	}
-	return -ENOSPC;
-}
-
-static int replace_locked(struct wgx_index_table *t, uint32_t index,
-			  enum wgx_index_type type, void *ptr)
-{
-	uint32_t slot;
-
-	if (!index)
-		return -ENOENT;
-	slot = probe(t, index);
-	if (!t->slots[slot].index)
-		return -ENOENT;
-	t->slots[slot].type = type;
-	t->slots[slot].ptr = ptr;
-	notify(t, &t->slots[slot], true);
-	return 0;
-}
-
-/*
- * Backward-shift deletion: walk the run after the hole and move back every
- * entry whose home is not in (hole, here], so no probe run is broken.
- */
-static int remove_locked(struct wgx_index_table *t, uint32_t index)
-{
-	uint32_t mask = capacity(t) - 1, hole, i;
-
-	if (!index)
-		return -ENOENT;
-	hole = probe(t, index);
-	if (!t->slots[hole].index)
-		return -ENOENT;
-	notify(t, &t->slots[hole], false);
-	for (i = (hole + 1) & mask; t->slots[i].index; i = (i + 1) & mask) {
-		uint32_t h = home(t, t->slots[i].index);
-
-		/* Distance from home to i vs from hole to i, both cyclic. */
-		if (((i - h) & mask) >= ((i - hole) & mask)) {
-			t->slots[hole] = t->slots[i];
-			hole = i;
+			if (!c) {
+				buckets_free_all(b);
+				return -ENOMEM;
+			}
+			c->e = n->e;
+			c->next = b->head[h];
+			b->head[h] = c;
 		}
 	}
-	t->slots[hole] = (struct wgx_index_entry){ 0 };
-	t->count--;
+	publish(t->b, b);
+	wgx_retire(&t->retire, buckets_free_all, old);
+	return 0;
+}
+
+int wgx_index_reserve(struct wgx_index_table *t, uint32_t n)
+{
+	uint32_t bits = t->b->bits;
+
+	while (bits < MAX_BITS && ((uint64_t)1 << bits) < n)
+		bits++;
+	return bits > t->b->bits ? rebuild(t, bits) : 0;
+}
+
+/* Keep at most one entry per bucket on average; a failed grow is slower. */
+static void grow_if_full(struct wgx_index_table *t)
+{
+	if (t->count >= (1u << t->b->bits) && t->b->bits < MAX_BITS)
+		(void)rebuild(t, t->b->bits + 1);
+}
+
+static int link_new(struct wgx_index_table *t, uint32_t index,
+		    enum wgx_index_type type, void *ptr, void *owner)
+{
+	struct node *n = malloc(sizeof(*n)), **head;
+	int err;
+
+	if (!n)
+		return -ENOMEM;
+	n->e = (struct wgx_index_entry){
+		.index = index, .type = type, .ptr = ptr, .owner = owner
+	};
+	err = notify(t, &n->e, true);
+	if (err) {
+		free(n);
+		return err;
+	}
+	head = &t->b->head[home(t->b->bits, index)];
+	n->next = *head;
+	publish(*head, n);
+	t->count++;
+	grow_if_full(t);
 	return 0;
 }
 
 int wgx_index_insert_at(struct wgx_index_table *t, uint32_t index,
 			enum wgx_index_type type, void *ptr, void *owner)
 {
-	int ret;
-
-	pthread_rwlock_wrlock(&t->lock);
-	ret = insert_at_locked(t, index, type, ptr, owner);
-	pthread_rwlock_unlock(&t->lock);
-	return ret;
+	if (!index)
+		return -EINVAL;
+	if (*find_link(t->b, index))
+		return -EEXIST;
+	return link_new(t, index, type, ptr, owner);
 }
 
 int wgx_index_insert(struct wgx_index_table *t, enum wgx_index_type type,
 		     void *ptr, void *owner, uint32_t *index)
 {
-	int ret;
+	for (int tries = 0; tries < MAX_RANDOM_TRIES; tries++) {
+		uint32_t candidate = wgx_crypto_random_u32();
+		int err;
 
-	pthread_rwlock_wrlock(&t->lock);
-	ret = insert_locked(t, type, ptr, owner, index);
-	pthread_rwlock_unlock(&t->lock);
-	return ret;
+		if (!candidate || *find_link(t->b, candidate))
+			continue;
+		err = link_new(t, candidate, type, ptr, owner);
+		if (!err)
+			*index = candidate;
+		return err;
+	}
+	return -ENOSPC;
+}
+
+static void free_node(void *obj)
+{
+	free(obj);
 }
 
 int wgx_index_replace(struct wgx_index_table *t, uint32_t index,
 		      enum wgx_index_type type, void *ptr)
 {
-	int ret;
+	struct node **link, *old, *n;
+	int err;
 
-	pthread_rwlock_wrlock(&t->lock);
-	ret = replace_locked(t, index, type, ptr);
-	pthread_rwlock_unlock(&t->lock);
-	return ret;
+	if (!index)
+		return -ENOENT;
+	link = find_link(t->b, index);
+	old = *link;
+	if (!old)
+		return -ENOENT;
+	n = malloc(sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->e = old->e;
+	n->e.type = type;
+	n->e.ptr = ptr;
+	err = notify(t, &n->e, true);
+	if (err) {
+		free(n);
+		return err;
+	}
+	n->next = old->next;
+	publish(*link, n);
+	wgx_retire(&t->retire, free_node, old);
+	return 0;
 }
 
 int wgx_index_remove(struct wgx_index_table *t, uint32_t index)
 {
-	int ret;
+	struct node **link, *old;
 
-	pthread_rwlock_wrlock(&t->lock);
-	ret = remove_locked(t, index);
-	pthread_rwlock_unlock(&t->lock);
-	return ret;
-}
-
-void wgx_index_read_lock(struct wgx_index_table *t)
-{
-	pthread_rwlock_rdlock(&t->lock);
-}
-
-void wgx_index_read_unlock(struct wgx_index_table *t)
-{
-	pthread_rwlock_unlock(&t->lock);
+	if (!index)
+		return -ENOENT;
+	link = find_link(t->b, index);
+	old = *link;
+	if (!old)
+		return -ENOENT;
+	(void)notify(t, &old->e, false);
+	publish(*link, old->next);
+	t->count--;
+	wgx_retire(&t->retire, free_node, old);
+	return 0;
 }
 
 bool wgx_index_lookup(const struct wgx_index_table *t, uint32_t index,
 		      uint32_t type_mask, struct wgx_index_entry *out)
 {
-	const struct wgx_index_entry *e;
+	const struct buckets *b;
+	const struct node *n;
 
 	if (!index)
 		return false;
-	e = &t->slots[probe(t, index)];
-	if (!e->index || !(e->type & type_mask))
-		return false;
-	if (out)
-		*out = *e;
-	return true;
+	b = deref(t->b);
+	for (n = deref(b->head[home(b->bits, index)]); n; n = deref(n->next)) {
+		if (n->e.index != index)
+			continue;
+		if (!(n->e.type & type_mask))
+			return false;
+		if (out)
+			*out = n->e;
+		return true;
+	}
+	return false;
 }
 
 uint32_t wgx_index_count(const struct wgx_index_table *t)

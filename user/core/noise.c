@@ -548,6 +548,7 @@ int wgx_noise_begin_session(struct wgx_handshake *hs, uint64_t now_ns,
 {
 	struct wgx_keypairs *kps = hs->keypairs;
 	struct wgx_keypair *kp;
+	int err;
 
 	if ((hs->state != WGX_HANDSHAKE_CREATED_RESPONSE &&
 	     hs->state != WGX_HANDSHAKE_CONSUMED_RESPONSE) ||
@@ -563,13 +564,17 @@ int wgx_noise_begin_session(struct wgx_handshake *hs, uint64_t now_ns,
 	kp->birth_ns = now_ns;
 	kp->remote_index = hs->remote_index;
 	kp->peer = hs->owner;
-	/* The index the peer will address data to moves to the keypair. */
-	if (wgx_index_replace(kps->indices, hs->local_index, WGX_INDEX_KEYPAIR,
-			      kp)) {
-		wgx_keypairs_free(kps, kp);
-		return -EPROTO;
-	}
+	/* Complete before the index makes it reachable to the datapath. */
 	kp->local_index = hs->local_index;
+	/* The index the peer will address data to moves to the keypair. */
+	err = wgx_index_replace(kps->indices, hs->local_index,
+				WGX_INDEX_KEYPAIR, kp);
+	if (err) {
+		/* Still the handshake's: the keypair must not remove it. */
+		kp->local_index = 0;
+		wgx_keypairs_free(kps, kp);
+		return err == -ENOENT ? -EPROTO : err;
+	}
 	hs->local_index = 0;
 	wgx_keypairs_install(kps, kp);
 	handshake_zero(hs);

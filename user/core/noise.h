@@ -92,7 +92,9 @@ typedef struct wgx_handshake *(*wgx_noise_lookup_fn)(
  * identity, unknown peer or unknown receiver index; -EKEYREJECTED an
  * all-zero DH result (low-order point, or a peer whose static-static DH is
  * zero); -EBADMSG authentication failed; -EALREADY replayed timestamp;
- * -EBUSY initiation flood; -EPROTO handshake in the wrong state; -ENOMEM.
+ * -EBUSY initiation flood; -EPROTO handshake in the wrong state; -ENOMEM;
+ * or the index table's observer's error (index.h: the XDP sessions map
+ * refused the index), which abandons the step.
  */
 
 struct wgx_noise_static *wgx_noise_static_new(void);

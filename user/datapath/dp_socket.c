@@ -34,6 +34,7 @@
 #include "core/crypto.h"
 #include "datapath/datapath.h"
 #include "device/device.h"
+#include "device/rcu.h"
 #include "datapath/gso.h"
 #include "datapath/icmp.h"
 #include "datapath/ippkt.h"
@@ -177,6 +178,18 @@ static void free_wiped(void *p, size_t len)
 		return;
 	wgx_crypto_wipe(p, len);
 	free(p);
+}
+
+/* Wait for input as an offline RCU reader: a sleeping thread holds no
+ * pointer and must not hold up the agent's grace periods. */
+static int sleep_on(struct pollfd *pfd, nfds_t n)
+{
+	int ret;
+
+	wgx_rcu_offline();
+	ret = poll(pfd, n, IDLE_MS);
+	wgx_rcu_online();
+	return ret;
 }
 
 /* ---- receive ---------------------------------------------------------- */
@@ -452,11 +465,10 @@ static size_t gro_size(struct msghdr *mh, size_t len)
 	return len;
 }
 
-/* The per-batch locks: the device's state, then the index table's. */
+/* The per-batch lock of the device's state (the index table needs none). */
 static void rx_lock(struct wgx_device *dev, struct rx_ctx *c)
 {
 	pthread_rwlock_rdlock(&dev->lock);
-	wgx_index_read_lock(dev->indices);
 	c->ep_peer = NULL;
 	c->t.stamped = NULL;
 	c->last.index = 0;
@@ -465,7 +477,6 @@ static void rx_lock(struct wgx_device *dev, struct rx_ctx *c)
 static void rx_unlock(struct wgx_device *dev, struct rx_ctx *c)
 {
 	tally_peer_flush(&c->t);
-	wgx_index_read_unlock(dev->indices);
 	pthread_rwlock_unlock(&dev->lock);
 }
 
@@ -568,8 +579,9 @@ static void *rx_thread(void *arg)
 				 { .fd = s->fd4, .events = POLLIN },
 				 { .fd = s->fd6, .events = POLLIN } };
 
+	wgx_rcu_register();
 	for (;;) {
-		int n = poll(pfd, 3, IDLE_MS);
+		int n = sleep_on(pfd, 3);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -583,7 +595,9 @@ static void *rx_thread(void *arg)
 		for (int i = 1; i < 3; i++)
 			if (pfd[i].revents & POLLIN)
 				drain_socket(s, s->rxc, pfd[i].fd);
+		wgx_rcu_quiescent();
 	}
+	wgx_rcu_unregister();
 	return NULL;
 }
 
@@ -1032,8 +1046,9 @@ static void *tx_thread(void *arg)
 	struct pollfd pfd[2] = { { .fd = s->stop_fd, .events = POLLIN },
 				 { .fd = s->tun_fd, .events = POLLIN } };
 
+	wgx_rcu_register();
 	for (;;) {
-		int n = poll(pfd, 2, IDLE_MS);
+		int n = sleep_on(pfd, 2);
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -1045,7 +1060,9 @@ static void *tx_thread(void *arg)
 			break;
 		if (tx_read(s, s->txc))
 			tx_batch(s, s->txc);
+		wgx_rcu_quiescent();
 	}
+	wgx_rcu_unregister();
 	return NULL;
 }
 

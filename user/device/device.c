@@ -69,6 +69,9 @@ int wgx_device_new(struct wgx_device **out)
 		return -ENOMEM;
 	}
 	wgx_ratelimit_init(dev->ratelimit);
+	wgx_reclaim_init(&dev->reclaim);
+	dev->retire = wgx_reclaim_retire(&dev->reclaim);
+	wgx_index_set_retire(dev->indices, &dev->retire);
 	*out = dev;
 	return 0;
 }
@@ -137,6 +140,8 @@ void wgx_device_free(struct wgx_device *dev)
 		return;
 	if (dev->identity)
 		wgx_device_wipe(dev);
+	/* The workers are gone: what waits for them can go now. */
+	wgx_reclaim_flush(&dev->reclaim);
 	wgx_allowedips_free(&dev->allowedips);
 	wgx_noise_static_free(dev->identity);
 	wgx_index_free(dev->indices);
@@ -793,6 +798,7 @@ void wgx_device_process(struct wgx_device *dev)
 		run_timers(dev, p, now);
 		expire_keypairs(dev, p, now);
 	}
+	wgx_reclaim_poll(&dev->reclaim);
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)

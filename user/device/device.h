@@ -23,6 +23,7 @@
 #include "core/index.h"
 #include "core/noise.h"
 #include "device/peer.h"
+#include "device/reclaim.h"
 #include "core/ratelimit.h"
 #include "device/stats.h"
 
@@ -53,6 +54,9 @@ struct wgx_device {
 	struct wgx_cookie_checker cookie_checker;
 	struct wgx_ratelimit *ratelimit;
 	struct wgx_index_table *indices;
+	/* Deferred frees of what the workers may still read (reclaim.h). */
+	struct wgx_reclaim reclaim;
+	struct wgx_retire retire;
 	struct wgx_allowedips allowedips;
 	struct wgx_peer *peers;
 	size_t n_peers;
