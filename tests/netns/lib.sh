@@ -483,8 +483,9 @@ wgxdp_conf_add_peer() {
 
 # start_wgxdp NS UNDERLAY_IF CONF TUN [EXTRA...]: "wgxdp attach" in NS
 # (--mode $WGX_MODE, default auto, unless EXTRA has a --mode; the runner
-# sets WGX_MODE from WGX_MODES); returns once the daemon says the tunnel
-# is up. Daemon pid (from /run/wgxdp/TUN.pid) in ${WGX_PID[TUN]}.
+# sets WGX_MODE from WGX_MODES; likewise --workers $WGX_WORKERS when the
+# runner sets it from WGX_WORKER_COUNTS); returns once the daemon says the
+# tunnel is up. Daemon pid (from /run/wgxdp/TUN.pid) in ${WGX_PID[TUN]}.
 # Detached at exit.
 #
 # Where its bpffs pins go: under `ip netns exec` (the default) /sys is the
@@ -500,6 +501,8 @@ start_wgxdp() {
 	local extra=("$@") in_ns=(ip netns exec "$ns")
 	[[ " ${extra[*]} " == *" --mode "* ]] ||
 		extra+=(--mode "${WGX_MODE:-auto}")
+	[ -z "${WGX_WORKERS:-}" ] || [[ " ${extra[*]} " == *" --workers "* ]] ||
+		extra+=(--workers "$WGX_WORKERS")
 	[ -n "${WGX_WGXDP_NSENTER:-}" ] && in_ns=(nsenter "--net=/run/netns/$ns")
 	log="$WGX_TMP/wgxdp-$tun.log"
 	register wgxdp "$ns" "$ul" "$tun"

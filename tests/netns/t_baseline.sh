@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
+# workers: default
 # modes: auto
 # Baseline: wireguard-go <-> wireguard-go. Proves the harness and the peer
 # every other test relies on, before any wgxdp code is involved.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
+# workers: default
 # The tunnel commands used wrongly: each mistake is a short error on
 # stderr naming the problem (plus at most a "Usage:" hint, or one line per
 # config error), nothing on stdout, a non-zero status, and no TUN, runtime

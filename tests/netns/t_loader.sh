@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # timeout: 120
+# workers: default
 # modes: auto
 # The XDP loader (user/agent/loader.c) against the kernel: attach in each mode,
 # pins, map access, foreign programs, stale reclaim after kill -9, detach.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # modes: auto
+# workers: default
 # TUN creation and the rtnetlink client (user/datapath/tun.c, user/agent/netlink.c) against
 # the real kernel: build/tests/netns/tun_test runs inside a private network
 # namespace and creates, configures and removes its interfaces there.

@@ -49,7 +49,7 @@ static void test_keypairs_initiator(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	CHECK(!kps.current && !kps.previous && !kps.next);
 	a = mk(&kps, true, T0);
 	b = mk(&kps, true, T0);
@@ -81,7 +81,7 @@ static void test_keypairs_responder_confirm(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	cur = mk(&kps, true, T0);
 	r1 = mk(&kps, false, T0);
 	r2 = mk(&kps, false, T0);
@@ -121,7 +121,7 @@ static void test_keypairs_responder_alone(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	r = mk(&kps, false, T0);
 	if (r) {
 		wgx_keypairs_install(&kps, r);
@@ -145,7 +145,7 @@ static void test_keypairs_initiator_drops_next(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	cur = mk(&kps, true, T0);
 	nxt = mk(&kps, false, T0);
 	mine = mk(&kps, true, T0);
@@ -173,7 +173,7 @@ static void test_keypairs_expiry_time(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	old = mk(&kps, true, T0);
 	cur = mk(&kps, true, T0 + 60 * SEC);
 	if (!old || !cur)
@@ -206,7 +206,7 @@ static void test_keypairs_expiry_counter(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	kp = mk(&kps, true, T0);
 	if (kp) {
 		wgx_keypairs_install(&kps, kp);
@@ -231,7 +231,7 @@ static void test_keypairs_clear(void)
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, NULL);
 	a = mk(&kps, true, T0);
 	b = mk(&kps, true, T0);
 	c = mk(&kps, false, T0);
@@ -248,32 +248,55 @@ static void test_keypairs_clear(void)
 	wgx_index_free(t);
 }
 
-/* A released keypair is zeroed at once and reused for the next one. */
-static void test_keypairs_spare(void)
+/* Released keypairs wait in the retire hook; their index goes at once. */
+struct held {
+	void *obj[8];
+	wgx_free_fn fn[8];
+	int n;
+};
+
+static void hold(void *ctx, wgx_free_fn fn, void *obj)
+{
+	struct held *h = ctx;
+
+	if (h->n == 8) {
+		fn(obj);
+		return;
+	}
+	h->obj[h->n] = obj;
+	h->fn[h->n++] = fn;
+}
+
+static void test_keypairs_retired(void)
 {
 	struct wgx_index_table *t = wgx_index_new();
+	struct held h = { 0 };
+	struct wgx_retire retire = { hold, &h };
 	struct wgx_keypairs kps;
-	struct wgx_keypair *r1, *r2, *again;
+	struct wgx_keypair *r1, *r2;
+	uint32_t idx1;
 
 	CHECK(t != NULL);
 	if (!t)
 		return;
-	wgx_keypairs_init(&kps, t);
+	wgx_keypairs_init(&kps, t, &retire);
 	r1 = mk(&kps, false, T0);
 	r2 = mk(&kps, false, T0);
 	if (!r1 || !r2)
 		goto out;
+	idx1 = r1->local_index;
 	wgx_keypairs_install(&kps, r1);
 	wgx_keypairs_install(&kps, r2);
-	CHECK(kps.spare == r1);
-	CHECK(wgx_crypto_is_zero(r1, sizeof(*r1)));
-	again = wgx_keypairs_alloc(&kps);
-	CHECK(again == r1 && kps.spare == NULL);
-	wgx_keypairs_free(&kps, again);
-	CHECK(kps.spare == again);
+	/* r1 was next and is superseded: retired, still readable. */
+	CHECK(h.n == 1 && h.obj[0] == r1);
+	CHECK(r1->local_index == idx1);
+	CHECK(!wgx_index_lookup(t, idx1, WGX_INDEX_KEYPAIR, NULL));
+	CHECK(wgx_keypairs_next(&kps) == r2);
 out:
 	wgx_keypairs_clear(&kps);
-	CHECK(kps.spare == NULL);
+	CHECK(h.n == 2 && wgx_index_count(t) == 0);
+	for (int i = 0; i < h.n; i++)
+		h.fn[i](h.obj[i]);
 	wgx_index_free(t);
 }
 
@@ -338,8 +361,8 @@ static void test_keypairs_real_rotation(void)
 		goto out;
 	wgx_noise_static_set(a.st, apriv);
 	wgx_noise_static_set(b.st, bpriv);
-	wgx_keypairs_init(&a.kps, a.idx);
-	wgx_keypairs_init(&b.kps, b.idx);
+	wgx_keypairs_init(&a.kps, a.idx, NULL);
+	wgx_keypairs_init(&b.kps, b.idx, NULL);
 	a.hs = wgx_noise_handshake_new(a.st, bpub, NULL, &a.kps, &a);
 	b.hs = wgx_noise_handshake_new(b.st, apub, NULL, &b.kps, &b);
 	CHECK(a.hs && b.hs);
@@ -406,8 +429,8 @@ static const struct wgx_test keypairs_tests[] = {
 	{ "keypairs: expiry at REJECT_AFTER_MESSAGES",
 	  test_keypairs_expiry_counter },
 	{ "keypairs: clear wipes all three", test_keypairs_clear },
-	{ "keypairs: released keypairs are zeroed and reused",
-	  test_keypairs_spare },
+	{ "keypairs: released keypairs wait for the retire hook",
+	  test_keypairs_retired },
 	{ "keypairs: real handshakes both ways rotate the set",
 	  test_keypairs_real_rotation },
 };

@@ -55,7 +55,7 @@ static bool dev_init(struct dev *d, const uint8_t priv[32],
 	if (!d->st || !d->idx)
 		return false;
 	wgx_noise_static_set(d->st, priv);
-	wgx_keypairs_init(&d->kps, d->idx);
+	wgx_keypairs_init(&d->kps, d->idx, NULL);
 	d->hs = wgx_noise_handshake_new(d->st, peer_pub, psk, &d->kps, d);
 	return d->hs != NULL;
 }

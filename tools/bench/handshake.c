@@ -92,8 +92,8 @@ static int peer_init(struct bench *b, struct peer *p)
 	if (!p->st || !p->idx)
 		goto nomem;
 	wgx_noise_static_set(p->st, priv);
-	wgx_keypairs_init(&p->ikps, p->idx);
-	wgx_keypairs_init(&p->kps, b->idx);
+	wgx_keypairs_init(&p->ikps, p->idx, NULL);
+	wgx_keypairs_init(&p->kps, b->idx, NULL);
 	p->ihs = wgx_noise_handshake_new(p->st, b->st->public_key, NULL,
 					 &p->ikps, p);
 	p->hs = wgx_noise_handshake_new(b->st, pub, NULL, &p->kps, p);

@@ -17,6 +17,8 @@
 
 #include "agent/control.h"
 #include "datapath/datapath.h"
+#include "agent/peer_config.h"
+#include "agent/protocol.h"
 #include "device/device.h"
 #include "util/log.h"
 #include "agent/show.h"
@@ -78,6 +80,7 @@ static void fill_show(struct agent *a, struct wgx_show_info *info,
 	info->mode = wgx_xdp_mode_name(&a->xdp);
 	info->xdp = a->xdp.active ? &a->xdp : NULL;
 	info->listen_port = a->dp ? a->dp->port : 0;
+	info->dp = a->dp;
 	wgx_dp_socket_format_offloads(a->dp ? atomic_load(&a->dp->offloads) : 0,
 				      offloads, len);
 	info->offloads = offloads;
@@ -129,6 +132,7 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 {
 	struct wgx_config_opts copts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
 	struct wgx_config_errors errs = { 0 };
+	struct wgx_peer_config_stats st;
 	struct wgx_config *cfg = NULL;
 	char why[256];
 	int err;
@@ -174,13 +178,25 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 	    cfg->n_addresses != a->config->n_addresses)
 		wgx_log_warn("reload: MTU and Address changes need detach and "
 			     "attach");
-	err = wgx_device_configure(a->dev, cfg);
-	if (!err)
-		err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
+	err = wgx_peer_config_apply(a->dev, cfg, &st);
+	if (err) {
+		wgx_config_free(cfg);
+		wgx_log_error("reload: couldn't apply %s (%s): nothing changed",
+			      a->opts->config_path, strerror(-err));
+		return r ? wgx_control_reply_error(
+				   r, err, "reload: %s: nothing changed",
+				   strerror(-err))
+			 : err;
+	}
+	a->dev->fwmark = cfg->fwmark;
+	err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
 	wgx_config_free(a->config);
 	a->config = cfg;
-	wgx_log_info("reloaded %s: %zu peers", a->opts->config_path,
-		     cfg->n_peers);
+	wgx_log_info("reloaded %s: %zu peers (%zu added, %zu removed, %zu "
+		     "changed; allowed IPs: %zu added, %zu removed)",
+		     a->opts->config_path, cfg->n_peers, st.peers_added,
+		     st.peers_removed, st.peers_changed, st.allowed_ips_added,
+		     st.allowed_ips_removed);
 	if (err && r)
 		return wgx_control_reply_error(r, err, "reload: %s",
 					       strerror(-err));
@@ -215,7 +231,7 @@ static const struct wgx_control_command commands[] = {
 
 static void arm_timer(struct agent *a)
 {
-	uint64_t now = wgx_now(), next = wgx_device_next_deadline(a->dev);
+	uint64_t now = wgx_now(), next = wgx_protocol_next_deadline(a->dev);
 	struct itimerspec its = { 0 };
 	uint64_t wait;
 
@@ -277,7 +293,7 @@ static void loop(struct agent *a)
 					 0)
 				continue;
 		}
-		wgx_device_process(a->dev);
+		wgx_protocol_process(a->dev);
 		wgx_xdp_set_under_load(
 			&a->xdp, wgx_device_under_load(a->dev, wgx_now()));
 	}
@@ -413,6 +429,18 @@ static int start_xdp(struct agent *a)
 	return 0;
 }
 
+/* --workers, or one per online CPU. */
+static unsigned int workers_wanted(unsigned int asked)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (asked)
+		return asked;
+	if (cpus < 1)
+		return 1;
+	return cpus > WGX_WORKERS_MAX ? WGX_WORKERS_MAX : (unsigned int)cpus;
+}
+
 static int start(struct agent *a)
 {
 	struct wgx_socket_opts so = { 0 };
@@ -433,7 +461,8 @@ static int start(struct agent *a)
 	err = offloads_wanted(&offloads);
 	if (err)
 		return err;
-	err = wgx_tunnel_open(&a->tunnel, a->opts->tun, a->config,
+	so.workers = workers_wanted(a->opts->workers);
+	err = wgx_tunnel_open(&a->tunnel, a->opts->tun, a->config, so.workers,
 			      offloads & WGX_DP_TUN_VNET);
 	if (err)
 		return err;
@@ -442,13 +471,14 @@ static int start(struct agent *a)
 	a->tunnel_open = true;
 	a->dev->mtu = a->tunnel.mtu;
 	tun_addresses(a->dev, a->config);
-	err = wgx_device_configure(a->dev, a->config);
+	a->dev->fwmark = a->config->fwmark;
+	err = wgx_peer_config_apply(a->dev, a->config, NULL);
 	if (err) {
 		wgx_log_error("Couldn't configure peers: %s", strerror(-err));
 		return err;
 	}
 	so.iface = a->opts->iface;
-	so.tun_fd = a->tunnel.tun.fds[0];
+	so.tun_fds = a->tunnel.tun.fds;
 	so.port = a->config->listen_port;
 	so.fwmark = a->config->fwmark;
 	so.offloads = offloads;
@@ -515,7 +545,7 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 	}
 	wgx_log_info("%s up on %s (mode %s, port %u, %zu peers)", opts->tun,
 		     opts->iface, wgx_xdp_mode_name(&a.xdp), a.dp->port,
-		     a.dev->n_peers);
+		     a.dev->peers.count);
 	wgx_daemon_ready(notify);
 	loop(&a);
 	wgx_log_info("%s: shutting down", opts->tun);

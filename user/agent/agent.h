@@ -25,7 +25,8 @@ struct wgx_agent_opts {
 	const char *tun;
 	const char *config_path; /* absolute, re-read on reload */
 	enum wgx_mode mode;
-	bool force; /* replace a foreign XDP program on IFACE */
+	unsigned int workers; /* 0: one per online CPU */
+	bool force;	      /* replace a foreign XDP program on IFACE */
 	/* Parsed and checked by the CLI; the agent takes ownership. */
 	struct wgx_config *config;
 	struct wgx_instance *instance; /* claimed by the CLI */

@@ -92,9 +92,67 @@ static void text_peer(struct wgx_peer *p, struct wgx_control_reply *r)
 					 p->persistent_keepalive);
 }
 
+/* The agent's own counters and every worker's, added up. */
+static void sum_stats(const struct wgx_device *dev,
+		      const struct wgx_show_info *info,
+		      uint64_t packets[WGX_STAT_COUNT],
+		      uint64_t bytes[WGX_STAT_COUNT])
+{
+	for (int i = 0; i < WGX_STAT_COUNT; i++) {
+		packets[i] = atomic_load(&dev->stats.packets[i]);
+		bytes[i] = atomic_load(&dev->stats.bytes[i]);
+	}
+	if (info->dp)
+		wgx_dp_add_stats(info->dp, packets, bytes);
+}
+
+static void text_workers(const struct wgx_show_info *info,
+			 struct wgx_control_reply *r)
+{
+	unsigned int n = info->dp ? wgx_dp_workers(info->dp) : 0;
+
+	if (!n)
+		return;
+	wgx_control_reply_printf(r, "\nworkers: %u\n", n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct wgx_dp_worker_info w;
+
+		wgx_dp_worker_info(info->dp, i, &w);
+		wgx_control_reply_printf(
+			r,
+			"  worker %u: %llu packets received, %llu sent; "
+			"%llu batches of its own, %llu of others\n",
+			i, (unsigned long long)w.rx_packets,
+			(unsigned long long)w.tx_packets,
+			(unsigned long long)w.batches_own,
+			(unsigned long long)w.batches_helped);
+	}
+}
+
+static void json_workers(struct wgx_json *j, const struct wgx_show_info *info)
+{
+	unsigned int n = info->dp ? wgx_dp_workers(info->dp) : 0;
+
+	wgx_json_key(j, "workers");
+	wgx_json_array_begin(j);
+	for (unsigned int i = 0; i < n; i++) {
+		struct wgx_dp_worker_info w;
+
+		wgx_dp_worker_info(info->dp, i, &w);
+		wgx_json_object_begin(j);
+		wgx_json_kv_uint(j, "rx_packets", w.rx_packets);
+		wgx_json_kv_uint(j, "tx_packets", w.tx_packets);
+		wgx_json_kv_uint(j, "batches_own", w.batches_own);
+		wgx_json_kv_uint(j, "batches_helped", w.batches_helped);
+		wgx_json_object_end(j);
+	}
+	wgx_json_array_end(j);
+}
+
 int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 		  struct wgx_control_reply *r)
 {
+	uint64_t packets[WGX_STAT_COUNT], bytes[WGX_STAT_COUNT];
 	char key[WGX_KEY_BASE64_LEN + 1] = "(none)";
 	struct wgx_xdp_counter xdp[WGX_XDP_STAT_COUNT];
 	struct wgx_peer *p;
@@ -107,8 +165,7 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 				 "  mode: %s\n  offloads: %s\n",
 				 info->tun, key, info->listen_port, info->iface,
 				 info->mode, info->offloads);
-	for (p = dev->peers; p; p = p->next_peer)
-		text_peer(p, r);
+	wgx_peers_for_each(&dev->peers, p) text_peer(p, r);
 	if (info->xdp && wgx_xdp_counters(info->xdp, xdp) == 0) {
 		wgx_control_reply_printf(r, "\nxdp counters:\n");
 		for (int i = 0; i < WGX_XDP_STAT_COUNT; i++)
@@ -119,17 +176,16 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 					(unsigned long long)xdp[i].packets,
 					(unsigned long long)xdp[i].bytes);
 	}
+	text_workers(info, r);
+	sum_stats(dev, info, packets, bytes);
 	wgx_control_reply_printf(r, "\ncounters:\n");
-	for (int i = 0; i < WGX_STAT_COUNT; i++) {
-		uint64_t n = atomic_load(&dev->stats.packets[i]);
-
-		if (n)
+	for (int i = 0; i < WGX_STAT_COUNT; i++)
+		if (packets[i])
 			wgx_control_reply_printf(
 				r, "  %s: %llu packets, %llu bytes\n",
-				wgx_stats_name(i), (unsigned long long)n,
-				(unsigned long long)atomic_load(
-					&dev->stats.bytes[i]));
-	}
+				wgx_stats_name(i),
+				(unsigned long long)packets[i],
+				(unsigned long long)bytes[i]);
 	return r->err;
 }
 
@@ -178,16 +234,18 @@ static void json_counter(struct wgx_json *j, const char *name, uint64_t packets,
  * it, whichever layer dropped them.
  */
 static void json_counters(struct wgx_json *j, struct wgx_device *dev,
-			  struct wgx_xdp *x)
+			  const struct wgx_show_info *info)
 {
+	uint64_t all_packets[WGX_STAT_COUNT], all_bytes[WGX_STAT_COUNT];
 	struct wgx_xdp_counter xdp[WGX_XDP_STAT_COUNT] = { 0 };
 	bool merged[WGX_XDP_STAT_COUNT] = { false };
-	bool have_xdp = x && wgx_xdp_counters(x, xdp) == 0;
+	bool have_xdp = info->xdp && wgx_xdp_counters(info->xdp, xdp) == 0;
 
+	sum_stats(dev, info, all_packets, all_bytes);
 	wgx_json_object_begin(j);
 	for (int i = 0; i < WGX_STAT_COUNT; i++) {
-		uint64_t packets = atomic_load(&dev->stats.packets[i]);
-		uint64_t bytes = atomic_load(&dev->stats.bytes[i]);
+		uint64_t packets = all_packets[i];
+		uint64_t bytes = all_bytes[i];
 
 		for (int k = 0; have_xdp && k < WGX_XDP_STAT_COUNT; k++) {
 			if (strcmp(wgx_stats_name(i), wgx_loader_stat_name(k)))
@@ -229,11 +287,11 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_json_kv_uint(&j, "listen_port", info->listen_port);
 	wgx_json_key(&j, "peers");
 	wgx_json_array_begin(&j);
-	for (p = dev->peers; p; p = p->next_peer)
-		json_peer(&j, p);
+	wgx_peers_for_each(&dev->peers, p) json_peer(&j, p);
 	wgx_json_array_end(&j);
+	json_workers(&j, info);
 	wgx_json_key(&j, "counters");
-	json_counters(&j, dev, info->xdp);
+	json_counters(&j, dev, info);
 	wgx_json_object_end(&j);
 	err = wgx_json_finish(&j);
 	if (!err)

@@ -11,6 +11,7 @@
 #include "agent/control.h"
 #include "device/device.h"
 #include "agent/xdp.h"
+#include "datapath/datapath.h"
 
 struct wgx_show_info {
 	const char *tun;
@@ -18,7 +19,8 @@ struct wgx_show_info {
 	const char *mode;
 	const char *offloads; /* "tun udp-gso ...", or "none" */
 	uint16_t listen_port;
-	struct wgx_xdp *xdp; /* NULL in socket mode */
+	struct wgx_xdp *xdp;	       /* NULL in socket mode */
+	const struct wgx_datapath *dp; /* the workers; NULL: none */
 };
 
 int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,

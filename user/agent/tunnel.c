@@ -168,22 +168,24 @@ int wgx_tunnel_sync_routes(struct wgx_tunnel *t, const struct wgx_config *cfg)
 }
 
 /* With the offloads if asked and the kernel has them, else without. */
-static int create_tun(struct wgx_tunnel *t, const char *name, bool offload)
+static int create_tun(struct wgx_tunnel *t, const char *name,
+		      unsigned int queues, bool offload)
 {
 	int err = -EINVAL;
 
 	if (offload) {
-		err = wgx_tun_create(&t->tun, name, 1,
+		err = wgx_tun_create(&t->tun, name, queues,
 				     WGX_TUN_RECLAIM | WGX_TUN_VNET_HDR);
 		if (err != -EINVAL)
 			return err;
 		wgx_log_warn("TUN offloads unavailable, going without");
 	}
-	return wgx_tun_create(&t->tun, name, 1, WGX_TUN_RECLAIM);
+	return wgx_tun_create(&t->tun, name, queues, WGX_TUN_RECLAIM);
 }
 
 int wgx_tunnel_open(struct wgx_tunnel *t, const char *name,
-		    const struct wgx_config *cfg, bool offload)
+		    const struct wgx_config *cfg, unsigned int queues,
+		    bool offload)
 {
 	int err;
 
@@ -196,7 +198,7 @@ int wgx_tunnel_open(struct wgx_tunnel *t, const char *name,
 		wgx_log_error("Couldn't open rtnetlink: %s", strerror(-err));
 		return err;
 	}
-	err = create_tun(t, name, offload);
+	err = create_tun(t, name, queues, offload);
 	if (err) {
 		wgx_log_error("Couldn't create TUN %s: %s", name,
 			      err == -EEXIST  ? "an interface of that name "

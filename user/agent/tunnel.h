@@ -32,12 +32,13 @@ int wgx_tunnel_check_config(const struct wgx_config *cfg, char *why,
 			    size_t len);
 
 /*
- * Create and configure; the reason is logged on failure. offload asks for
- * WGX_TUN_VNET_HDR (tun.h); a kernel that refuses it gets a plain TUN
- * (t->tun.vnet_hdr says which).
+ * Create and configure, with one queue per worker; the reason is logged
+ * on failure. offload asks for WGX_TUN_VNET_HDR (tun.h); a kernel that
+ * refuses it gets a plain TUN (t->tun.vnet_hdr says which).
  */
 int wgx_tunnel_open(struct wgx_tunnel *t, const char *name,
-		    const struct wgx_config *cfg, bool offload);
+		    const struct wgx_config *cfg, unsigned int queues,
+		    bool offload);
 /* Bring the routes in line with cfg (reload). */
 int wgx_tunnel_sync_routes(struct wgx_tunnel *t, const struct wgx_config *cfg);
 /* Close the TUN: the kernel removes it, its addresses and routes. */

@@ -25,6 +25,7 @@
 #include "util/log.h"
 #include "agent/netlink.h"
 #include "agent/tunnel.h"
+#include "datapath/datapath.h"
 
 static int fail(const char *fmt, const char *a, const char *b)
 {
@@ -123,8 +124,27 @@ enum {
 struct attach_args {
 	const char *iface, *config, *name;
 	enum wgx_mode mode;
+	unsigned int workers; /* 0: one per online CPU */
 	bool foreground, force;
 };
+
+/* --workers N: 1..WGX_WORKERS_MAX, digits only. */
+static int parse_workers(const char *s, unsigned int *out)
+{
+	unsigned long n = 0;
+
+	if (!*s || strlen(s) > 3)
+		return -EINVAL;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		n = n * 10 + (unsigned long)(*c - '0');
+	}
+	if (n < 1 || n > WGX_WORKERS_MAX)
+		return -EINVAL;
+	*out = (unsigned int)n;
+	return 0;
+}
 
 static int parse_attach(int argc, char **argv, struct attach_args *a)
 {
@@ -134,6 +154,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "name", required_argument, NULL, 'n' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -142,7 +163,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:fFh", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:m:n:fFw:h", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -162,6 +183,12 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 			break;
 		case 'F':
 			a->force = true;
+			break;
+		case 'w':
+			if (parse_workers(optarg, &a->workers) < 0)
+				return fail("attach: --workers takes a number "
+					    "from 1 to 64, not '%s'%s",
+					    optarg, "");
 			break;
 		case 'h':
 			return HELP;
@@ -185,12 +212,14 @@ static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
 	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--foreground] [--force]\n"
+	      "[--workers N] [--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
 	      "            native, skb: that XDP mode or fail; socket: no "
 	      "XDP\n"
 	      "  --force   replace a foreign XDP program on IFACE\n"
+	      "  --workers crypto worker threads (default: one per online "
+	      "CPU)\n"
 	      "  --name    the tunnel interface (default: the config file "
 	      "name without .conf)\n"
 	      "  --foreground  stay in the foreground, log to stderr\n",
@@ -262,6 +291,7 @@ int wgx_cli_attach(int argc, char **argv)
 	opts.config_path = path;
 	opts.mode = a.mode;
 	opts.force = a.force;
+	opts.workers = a.workers;
 	opts.instance = &inst;
 	err = wgx_daemon_run(a.foreground, wgx_agent_main, &opts);
 	wgx_config_free(opts.config);

@@ -209,11 +209,11 @@ static struct wgx_aip_node *node_new(struct wgx_allowedips *t,
 	return n;
 }
 
-/* Frees at once: concurrent readers will need this deferred. */
+/* Unlinked: freed once concurrent readers are done with it (retire hook). */
 static void node_free(struct wgx_allowedips *t, struct wgx_aip_node *n)
 {
 	t->bytes -= node_size(n->bits);
-	free(n);
+	wgx_retire(t->retire, free, n);
 }
 
 static struct wgx_aip_trie *trie_of(struct wgx_allowedips *t, unsigned int bits)
@@ -400,7 +400,7 @@ static int jump_rebuild(struct wgx_allowedips *t, struct wgx_aip_trie *tr,
 	if (old) {
 		/* Readers may still be in old: deferred with the nodes. */
 		t->bytes -= jump_size(old->bits);
-		free(old);
+		wgx_retire(t->retire, free, old);
 	}
 	return 0;
 }
@@ -418,7 +418,7 @@ static void jump_resize(struct wgx_allowedips *t, struct wgx_aip_trie *tr)
 	if (!tr->count) {
 		publish(tr->jump, NULL);
 		t->bytes -= jump_size(bits);
-		free(old);
+		wgx_retire(t->retire, free, old);
 	} else if (want > bits || want + 3 <= bits) {
 		(void)jump_rebuild(t, tr, want);
 	}
@@ -628,14 +628,24 @@ static void free_trie(struct wgx_allowedips *t, struct wgx_aip_node *n)
 	node_free(t, n);
 }
 
+void wgx_allowedips_set_retire(struct wgx_allowedips *t,
+			       const struct wgx_retire *retire)
+{
+	t->retire = retire;
+}
+
 void wgx_allowedips_free(struct wgx_allowedips *t)
 {
+	const struct wgx_retire *retire = t->retire;
+
+	t->retire = NULL;
 	free_trie(t, t->v4.root);
 	free_trie(t, t->v6.root);
 	free(t->v4.jump);
 	free(t->v6.jump);
 	free(t->owners);
 	wgx_allowedips_init(t);
+	t->retire = retire;
 }
 
 /* Links a new node for k/cidr under slot, where the search stopped at n. */
@@ -736,6 +746,21 @@ int wgx_allowedips_remove(struct wgx_allowedips *t, int family,
 	jump_resize(t, tr);
 	owner_release_if_empty(t);
 	return 0;
+}
+
+void *wgx_allowedips_owner(const struct wgx_allowedips *t, int family,
+			   const void *addr, uint8_t cidr)
+{
+	/* find() only reads through the slots it is given. */
+	struct wgx_allowedips *w = (struct wgx_allowedips *)t;
+	struct wgx_aip_node **slot, **parent;
+	unsigned int bits;
+	struct key k;
+
+	if (parse(family, addr, cidr, &k, &bits))
+		return NULL;
+	slot = find(&trie_of(w, bits)->root, k, cidr, &parent);
+	return slot ? (*slot)->peer : NULL;
 }
 
 size_t wgx_allowedips_remove_by_peer(struct wgx_allowedips *t, const void *peer)
@@ -849,6 +874,14 @@ int wgx_allowedips_walk(const struct wgx_allowedips *t, const void *peer,
 			return ret;
 	}
 	return 0;
+}
+
+size_t wgx_allowedips_peer_count(const struct wgx_allowedips *t,
+				 const void *peer)
+{
+	const struct wgx_aip_owner *o = owner_get(t, peer);
+
+	return o ? o->count : 0;
 }
 
 size_t wgx_allowedips_count(const struct wgx_allowedips *t)

@@ -24,13 +24,13 @@
  * Concurrency: every function except lookup() is a writer or needs the
  * table stable; writers must be serialised by the caller, and walk() and
  * count() must not run during a write. lookup() takes no lock and never
- * allocates. A reachable node's prefix never changes; its peer, its links
- * and the jump slots change by single release stores of final values (new
- * nodes are complete before they are linked), and a resized jump table is
- * swapped in whole. So lookups can later run beside one writer; what is
- * missing for that is deferring the frees of removed nodes and replaced
- * jump tables until every reader has moved on (an epoch scheme). Until
- * then, do not look up while a writer runs.
+ * allocates, and may run in any number of threads beside one writer: a
+ * reachable node's prefix never changes; its peer, its links and the jump
+ * slots change by single release stores of final values (new nodes are
+ * complete before they are linked), and a resized jump table is swapped
+ * in whole. Unlinked nodes and replaced jump tables go to the table's
+ * retire hook (core/retire.h), which frees them once every reader has
+ * moved on; without one they are freed at once (no concurrent readers).
  */
 #ifndef WGX_ALLOWEDIPS_H
 #define WGX_ALLOWEDIPS_H
@@ -38,6 +38,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "core/retire.h"
 
 struct wgx_aip_node;
 struct wgx_aip_owner;
@@ -59,10 +61,17 @@ struct wgx_allowedips {
 	size_t owners_size;
 	size_t owners_used;
 	size_t bytes; /* heap bytes requested: nodes, jump tables, peer hash */
+	const struct wgx_retire *retire; /* NULL: free at once */
 };
 
 void wgx_allowedips_init(struct wgx_allowedips *t);
-/* Frees every node; the table is empty (and reusable) afterwards. */
+/* Where unlinked nodes go (core/retire.h); NULL frees them at once. */
+void wgx_allowedips_set_retire(struct wgx_allowedips *t,
+			       const struct wgx_retire *retire);
+/*
+ * Frees every node at once (no reader may be left); the table is empty
+ * (and reusable) afterwards.
+ */
 void wgx_allowedips_free(struct wgx_allowedips *t);
 
 /*
@@ -80,6 +89,10 @@ int wgx_allowedips_insert(struct wgx_allowedips *t, int family,
  */
 int wgx_allowedips_remove(struct wgx_allowedips *t, int family,
 			  const void *addr, uint8_t cidr, const void *peer);
+
+/* The peer holding exactly this prefix (host bits ignored), or NULL. */
+void *wgx_allowedips_owner(const struct wgx_allowedips *t, int family,
+			   const void *addr, uint8_t cidr);
 
 /* Removes every prefix of peer; returns how many there were. */
 size_t wgx_allowedips_remove_by_peer(struct wgx_allowedips *t,
@@ -100,6 +113,9 @@ int wgx_allowedips_walk(const struct wgx_allowedips *t, const void *peer,
 				  uint8_t cidr),
 			void *ctx);
 
+/* Prefixes peer holds. */
+size_t wgx_allowedips_peer_count(const struct wgx_allowedips *t,
+				 const void *peer);
 /* Prefixes held in the table, both families. */
 size_t wgx_allowedips_count(const struct wgx_allowedips *t);
 /* Heap bytes the table requested (nodes, jump tables, peer hash), without

@@ -21,6 +21,8 @@ struct wgx_keypair {
 	/* Next counter to send with; claimed with an atomic fetch-add. */
 	_Atomic uint64_t send_counter;
 	struct wgx_replay replay;
+	/* Held while the replay window moves: receivers on several threads. */
+	atomic_flag replay_lock;
 	/* CLOCK_MONOTONIC nanoseconds at derivation: drives rekey/reject. */
 	uint64_t birth_ns;
 	/* The index we chose: peers put it in data messages sent to us. */
@@ -33,5 +35,21 @@ struct wgx_keypair {
 	/* Owning peer, opaque to the datapath. */
 	void *peer;
 };
+
+/*
+ * Serialise the replay window among the workers that finish packets of
+ * this keypair (normally one: a peer's packets arrive on one socket).
+ */
+static inline void wgx_keypair_replay_lock(struct wgx_keypair *kp)
+{
+	while (atomic_flag_test_and_set_explicit(&kp->replay_lock,
+						 memory_order_acquire))
+		;
+}
+
+static inline void wgx_keypair_replay_unlock(struct wgx_keypair *kp)
+{
+	atomic_flag_clear_explicit(&kp->replay_lock, memory_order_release);
+}
 
 #endif

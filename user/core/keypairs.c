@@ -6,9 +6,9 @@
  * it as previous: an unconfirmed keypair is never worth keeping alive.
  */
 #include "core/keypairs.h"
+#include "core/secrets.h"
 #include "core/timers.h"
 
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -18,29 +18,30 @@ enum {
 	NSEC_PER_SEC = 1000000000,
 };
 
+#define publish(slot, v) __atomic_store_n(&(slot), (v), __ATOMIC_RELEASE)
+
 void wgx_keypairs_init(struct wgx_keypairs *kps,
-		       struct wgx_index_table *indices)
+		       struct wgx_index_table *indices,
+		       const struct wgx_retire *retire)
 {
-	kps->current = NULL;
-	kps->previous = NULL;
-	kps->next = NULL;
-	kps->spare = NULL;
+	publish(kps->current, NULL);
+	publish(kps->previous, NULL);
+	publish(kps->next, NULL);
 	kps->indices = indices;
+	kps->retire = retire;
 }
 
 struct wgx_keypair *wgx_keypairs_alloc(struct wgx_keypairs *kps)
 {
-	struct wgx_keypair *kp = kps->spare;
+	(void)kps;
+	return wgx_secret_alloc(WGX_SECRET_KEYPAIR, sizeof(struct wgx_keypair));
+}
 
-	if (kp) {
-		/* Zeroed when it was released. */
-		kps->spare = NULL;
-		return kp;
-	}
-	kp = sodium_malloc(sizeof(*kp));
-	if (kp)
-		sodium_memzero(kp, sizeof(*kp));
-	return kp;
+/* The retire hook's end of a keypair: no worker can read it any more. */
+static void keypair_destroy(void *obj)
+{
+	/* Wiped as it goes back to the pool. */
+	wgx_secret_free(WGX_SECRET_KEYPAIR, obj);
 }
 
 void wgx_keypairs_free(struct wgx_keypairs *kps, struct wgx_keypair *kp)
@@ -49,38 +50,35 @@ void wgx_keypairs_free(struct wgx_keypairs *kps, struct wgx_keypair *kp)
 		return;
 	if (kps->indices && kp->local_index)
 		wgx_index_remove(kps->indices, kp->local_index);
-	/* sodium_free wipes too; zero first so the intent does not hinge on it. */
-	sodium_memzero(kp, sizeof(*kp));
-	if (!kps->spare)
-		kps->spare = kp;
-	else
-		sodium_free(kp);
+	wgx_retire(kps->retire, keypair_destroy, kp);
 }
 
 void wgx_keypairs_install(struct wgx_keypairs *kps, struct wgx_keypair *kp)
 {
+	struct wgx_keypair *old_next = kps->next, *old_prev = kps->previous;
+
 	if (kp->initiator) {
-		wgx_keypairs_free(kps, kps->next);
-		kps->next = NULL;
-		wgx_keypairs_free(kps, kps->previous);
-		kps->previous = kps->current;
-		kps->current = kp;
+		publish(kps->next, NULL);
+		publish(kps->previous, kps->current);
+		publish(kps->current, kp);
 	} else {
-		wgx_keypairs_free(kps, kps->next);
-		kps->next = kp;
-		wgx_keypairs_free(kps, kps->previous);
-		kps->previous = NULL;
+		publish(kps->next, kp);
+		publish(kps->previous, NULL);
 	}
+	wgx_keypairs_free(kps, old_next);
+	wgx_keypairs_free(kps, old_prev);
 }
 
 bool wgx_keypairs_confirm(struct wgx_keypairs *kps, struct wgx_keypair *kp)
 {
+	struct wgx_keypair *old_prev = kps->previous;
+
 	if (!kp || kp != kps->next)
 		return false;
-	wgx_keypairs_free(kps, kps->previous);
-	kps->previous = kps->current;
-	kps->current = kp;
-	kps->next = NULL;
+	publish(kps->previous, kps->current);
+	publish(kps->current, kp);
+	publish(kps->next, NULL);
+	wgx_keypairs_free(kps, old_prev);
 	return true;
 }
 
@@ -101,16 +99,20 @@ bool wgx_keypairs_usable(const struct wgx_keypair *kp, uint64_t now_ns)
 struct wgx_keypair *wgx_keypairs_send_keypair(const struct wgx_keypairs *kps,
 					      uint64_t now_ns)
 {
-	return wgx_keypairs_usable(kps->current, now_ns) ? kps->current : NULL;
+	struct wgx_keypair *kp = wgx_keypairs_current(kps);
+
+	return wgx_keypairs_usable(kp, now_ns) ? kp : NULL;
 }
 
 static unsigned int expire_slot(struct wgx_keypairs *kps,
 				struct wgx_keypair **slot, uint64_t now_ns)
 {
-	if (!*slot || wgx_keypairs_usable(*slot, now_ns))
+	struct wgx_keypair *kp = *slot;
+
+	if (!kp || wgx_keypairs_usable(kp, now_ns))
 		return 0;
-	wgx_keypairs_free(kps, *slot);
-	*slot = NULL;
+	publish(*slot, NULL);
+	wgx_keypairs_free(kps, kp);
 	return 1;
 }
 
@@ -123,13 +125,13 @@ unsigned int wgx_keypairs_expire(struct wgx_keypairs *kps, uint64_t now_ns)
 
 void wgx_keypairs_clear(struct wgx_keypairs *kps)
 {
-	wgx_keypairs_free(kps, kps->current);
-	wgx_keypairs_free(kps, kps->previous);
-	wgx_keypairs_free(kps, kps->next);
-	kps->current = NULL;
-	kps->previous = NULL;
-	kps->next = NULL;
-	if (kps->spare)
-		sodium_free(kps->spare);
-	kps->spare = NULL;
+	struct wgx_keypair *cur = kps->current, *prev = kps->previous,
+			   *next = kps->next;
+
+	publish(kps->current, NULL);
+	publish(kps->previous, NULL);
+	publish(kps->next, NULL);
+	wgx_keypairs_free(kps, cur);
+	wgx_keypairs_free(kps, prev);
+	wgx_keypairs_free(kps, next);
 }

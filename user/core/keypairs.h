@@ -12,15 +12,14 @@
  *   (wgx_keypairs_confirm), because only then do we know the initiator
  *   holds it too.
  * - Releasing a keypair removes its receiver index from the device's index
- *   table and zeroes it. The set keeps one zeroed allocation as a spare for
- *   its next keypair (sodium_malloc costs a handful of syscalls and page
- *   faults, about a tenth of a responder handshake); others are
- *   sodium_free()d.
+ *   table and hands the keypair to the set's retire hook (core/retire.h),
+ *   which wipes and frees it once no worker can still be using it.
  *
- * Single writer: only the agent calls these. The datapath integration will
- * add atomic publication of the three pointers and deferred release once
- * every worker has moved past a retired keypair (the spare included: it
- * must not be reused while a worker may still read it).
+ * One writer (the agent) and lock-free readers (the workers): the three
+ * slots are published with release stores and read with the acquire
+ * loads below. A keypair never changes slots behind a reader's back in a
+ * way that matters: a reader that saw it in "next" may report it for
+ * confirmation after it moved, and the agent checks again.
  */
 #ifndef WGX_KEYPAIRS_H
 #define WGX_KEYPAIRS_H
@@ -29,26 +28,47 @@
 #include <stdint.h>
 
 #include "core/index.h"
+#include "core/retire.h"
 #include "core/keypair.h"
 
 struct wgx_keypairs {
+	/* Published: read them with the accessors below. */
 	struct wgx_keypair *current;
 	struct wgx_keypair *previous;
 	struct wgx_keypair *next;
-	/* A zeroed allocation kept for the next keypair, or NULL. */
-	struct wgx_keypair *spare;
 	/* The device's index table, where each keypair's local index lives. */
 	struct wgx_index_table *indices;
+	/* Where released keypairs go; NULL: wiped and freed at once. */
+	const struct wgx_retire *retire;
 };
 
-void wgx_keypairs_init(struct wgx_keypairs *kps,
-		       struct wgx_index_table *indices);
+static inline struct wgx_keypair *wgx_keypairs_current(
+	const struct wgx_keypairs *kps)
+{
+	return __atomic_load_n(&kps->current, __ATOMIC_ACQUIRE);
+}
 
-/* A zeroed keypair in sodium_malloc'd memory (the spare if any), or NULL. */
+static inline struct wgx_keypair *wgx_keypairs_previous(
+	const struct wgx_keypairs *kps)
+{
+	return __atomic_load_n(&kps->previous, __ATOMIC_ACQUIRE);
+}
+
+static inline struct wgx_keypair *wgx_keypairs_next(
+	const struct wgx_keypairs *kps)
+{
+	return __atomic_load_n(&kps->next, __ATOMIC_ACQUIRE);
+}
+
+void wgx_keypairs_init(struct wgx_keypairs *kps,
+		       struct wgx_index_table *indices,
+		       const struct wgx_retire *retire);
+
+/* A zeroed keypair in locked, guarded memory, or NULL. */
 struct wgx_keypair *wgx_keypairs_alloc(struct wgx_keypairs *kps);
 /*
- * Remove kp's index from the table and zero it; keep it as the spare or
- * sodium_free() it. NULL is a no-op.
+ * Remove kp's index from the table and retire it (wiped, then freed). NULL
+ * is a no-op.
  */
 void wgx_keypairs_free(struct wgx_keypairs *kps, struct wgx_keypair *kp);
 
@@ -67,14 +87,14 @@ bool wgx_keypairs_confirm(struct wgx_keypairs *kps, struct wgx_keypair *kp);
  * receive. now_ns is CLOCK_MONOTONIC, like kp->birth_ns.
  */
 bool wgx_keypairs_usable(const struct wgx_keypair *kp, uint64_t now_ns);
-/* The keypair to send with: current if usable, else NULL. */
+/* The keypair to send with: current if usable, else NULL (any thread). */
 struct wgx_keypair *wgx_keypairs_send_keypair(const struct wgx_keypairs *kps,
 					      uint64_t now_ns);
 /* Free every keypair of the set that is no longer usable; returns count. */
 unsigned int wgx_keypairs_expire(struct wgx_keypairs *kps, uint64_t now_ns);
 /*
- * Free all three and the spare (peer removed, key changed, 3 x
- * REJECT_AFTER_TIME without a new session).
+ * Release all three (peer removed, key changed, 3 x REJECT_AFTER_TIME
+ * without a new session).
  */
 void wgx_keypairs_clear(struct wgx_keypairs *kps);
 

@@ -7,6 +7,7 @@
  * noise.c does.
  */
 #include "core/noise.h"
+#include "core/secrets.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -233,11 +234,11 @@ struct wgx_handshake *wgx_noise_handshake_new(
 	const uint8_t psk[WGX_KEY_LEN], struct wgx_keypairs *keypairs,
 	void *owner)
 {
-	struct wgx_handshake *hs = sodium_malloc(sizeof(*hs));
+	struct wgx_handshake *hs =
+		wgx_secret_alloc(WGX_SECRET_HANDSHAKE, sizeof(*hs));
 
 	if (!hs)
 		return NULL;
-	sodium_memzero(hs, sizeof(*hs));
 	hs->state = WGX_HANDSHAKE_ZEROED;
 	hs->local = local;
 	hs->keypairs = keypairs;
@@ -273,8 +274,7 @@ void wgx_noise_handshake_free(struct wgx_handshake *hs)
 	if (!hs)
 		return;
 	wgx_noise_handshake_clear(hs);
-	sodium_memzero(hs, sizeof(*hs));
-	sodium_free(hs);
+	wgx_secret_free(WGX_SECRET_HANDSHAKE, hs);
 }
 
 int wgx_noise_create_initiation(struct wgx_handshake *hs,

@@ -79,35 +79,57 @@ static bool claim_counter(struct wgx_keypair *kp, uint64_t *counter)
 	return true;
 }
 
-int wgx_transport_seal(struct wgx_aead *aead, struct wgx_keypair *kp,
-		       const uint8_t *inner, size_t len, uint32_t mtu,
-		       uint8_t *out, size_t out_cap, uint64_t now_ns)
+int wgx_transport_seal_claim(struct wgx_keypair *kp, uint64_t now_ns,
+			     uint64_t *counter)
+{
+	if (older_than(kp, WGX_REJECT_AFTER_TIME, now_ns))
+		return -EKEYEXPIRED;
+	if (!claim_counter(kp, counter))
+		return -EKEYREJECTED;
+	return 0;
+}
+
+int wgx_transport_seal_at(struct wgx_aead *aead, const struct wgx_keypair *kp,
+			  uint64_t counter, const uint8_t *inner, size_t len,
+			  uint32_t mtu, uint8_t *out, size_t out_cap)
 {
 	uint8_t *payload = out + WGX_DATA_HEADER_LEN;
 	size_t wire, padded;
-	uint64_t counter;
 
 	if (len > mtu || mtu > MAX_INNER)
 		return -EMSGSIZE;
 	wire = wgx_transport_wire_len(len, mtu);
 	if (out_cap < wire)
 		return -ENOBUFS;
-	if (older_than(kp, WGX_REJECT_AFTER_TIME, now_ns))
-		return -EKEYEXPIRED;
-	if (!claim_counter(kp, &counter))
-		return -EKEYREJECTED;
-
 	put_le32(out, WGX_MSG_DATA);
 	put_le32(out + 4, kp->remote_index);
 	put_le64(out + 8, counter);
 	padded = wire - WGX_DATA_HEADER_LEN - WGX_TAG_LEN;
 	if (inner != payload && len)
-		memcpy(payload, inner, len);
+		memmove(payload, inner, len);
 	memset(payload + len, 0, padded - len);
 	if (wgx_aead_seal(aead, payload, payload, padded, counter,
 			  kp->send_key) < 0)
 		return -EIO;
 	return (int)wire;
+}
+
+int wgx_transport_seal(struct wgx_aead *aead, struct wgx_keypair *kp,
+		       const uint8_t *inner, size_t len, uint32_t mtu,
+		       uint8_t *out, size_t out_cap, uint64_t now_ns)
+{
+	uint64_t counter;
+	int ret;
+
+	if (len > mtu || mtu > MAX_INNER)
+		return -EMSGSIZE;
+	if (out_cap < wgx_transport_wire_len(len, mtu))
+		return -ENOBUFS;
+	ret = wgx_transport_seal_claim(kp, now_ns, &counter);
+	if (ret)
+		return ret;
+	return wgx_transport_seal_at(aead, kp, counter, inner, len, mtu, out,
+				     out_cap);
 }
 
 /* Inner length by the IP header, as the kernel trims; or a drop reason. */
@@ -129,9 +151,8 @@ static int inner_len(const uint8_t *p, size_t len)
 	return (int)stated;
 }
 
-/* Everything that can be refused before spending a decryption on it. */
-static int check_message(const struct wgx_keypair *kp, const uint8_t *msg,
-			 size_t len, uint64_t now_ns)
+int wgx_transport_open_check(const struct wgx_keypair *kp, const uint8_t *msg,
+			     size_t len, uint64_t now_ns)
 {
 	if (len < WGX_MSG_DATA_MIN_LEN)
 		return -EINVAL;
@@ -142,12 +163,32 @@ static int check_message(const struct wgx_keypair *kp, const uint8_t *msg,
 		return -ENOKEY;
 	if (older_than(kp, WGX_REJECT_AFTER_TIME, now_ns))
 		return -EKEYEXPIRED;
-	/* replay.next is one past the highest counter accepted. */
-	if (kp->replay.next >= WGX_REJECT_AFTER_MESSAGES)
-		return -EKEYREJECTED;
 	if (get_le64(msg + 8) >= WGX_REJECT_AFTER_MESSAGES)
 		return -ERANGE;
 	return 0;
+}
+
+bool wgx_transport_decrypt(struct wgx_aead *aead, const struct wgx_keypair *kp,
+			   uint8_t *msg, size_t len)
+{
+	return wgx_aead_open(
+		aead, msg + WGX_DATA_HEADER_LEN, msg + WGX_DATA_HEADER_LEN,
+		len - WGX_DATA_HEADER_LEN, get_le64(msg + 8), kp->recv_key);
+}
+
+int wgx_transport_open_finish(struct wgx_keypair *kp, const uint8_t *msg,
+			      size_t len)
+{
+	size_t plain_len = len - WGX_MSG_DATA_MIN_LEN;
+
+	/* replay.next is one past the highest counter accepted. */
+	if (kp->replay.next >= WGX_REJECT_AFTER_MESSAGES)
+		return -EKEYREJECTED;
+	if (!wgx_replay_check(&kp->replay, get_le64(msg + 8)))
+		return -EALREADY;
+	if (!plain_len)
+		return 0;
+	return inner_len(msg + WGX_DATA_HEADER_LEN, plain_len);
 }
 
 int wgx_transport_open(struct wgx_aead *aead, struct wgx_keypair *kp,
@@ -158,9 +199,11 @@ int wgx_transport_open(struct wgx_aead *aead, struct wgx_keypair *kp,
 	uint64_t counter;
 	int ret;
 
-	ret = check_message(kp, msg, len, now_ns);
+	ret = wgx_transport_open_check(kp, msg, len, now_ns);
 	if (ret < 0)
 		return ret;
+	if (kp->replay.next >= WGX_REJECT_AFTER_MESSAGES)
+		return -EKEYREJECTED;
 	plain_len = len - WGX_MSG_DATA_MIN_LEN;
 	if (out_cap < plain_len)
 		return -ENOBUFS;

@@ -74,6 +74,38 @@ int wgx_transport_open(struct wgx_aead *aead, struct wgx_keypair *kp,
 		       size_t out_cap, uint64_t now_ns);
 
 /*
+ * The same in steps, for a datapath that seals and opens batches on
+ * several threads but keeps each keypair's replay window in one place:
+ *
+ * seal_claim  expiry and the next counter (-EKEYEXPIRED, -EKEYREJECTED);
+ * seal_at     build and encrypt with that counter (any thread).
+ */
+int wgx_transport_seal_claim(struct wgx_keypair *kp, uint64_t now_ns,
+			     uint64_t *counter);
+int wgx_transport_seal_at(struct wgx_aead *aead, const struct wgx_keypair *kp,
+			  uint64_t counter, const uint8_t *inner, size_t len,
+			  uint32_t mtu, uint8_t *out, size_t out_cap);
+/*
+ * open_check   header, index, expiry, counter range: everything that can
+ *              be refused before decrypting (-EINVAL, -EPROTO, -ENOKEY,
+ *              -EKEYEXPIRED, -ERANGE);
+ * decrypt      verify and decrypt in place: the plaintext is at
+ *              msg + WGX_DATA_HEADER_LEN, len - 32 bytes; false on a bad
+ *              tag (plaintext wiped). Any thread.
+ * open_finish  the replay window and the trim (-EKEYREJECTED, -EALREADY,
+ *              -EPROTONOSUPPORT, -EOVERFLOW, or the inner length). Only
+ *              after a good tag, and one thread at a time per keypair
+ *              (wgx_keypair_replay_lock()).
+ */
+int wgx_transport_open_check(const struct wgx_keypair *kp, const uint8_t *msg,
+			     size_t len, uint64_t now_ns);
+WGX_MUST_CHECK bool wgx_transport_decrypt(struct wgx_aead *aead,
+					  const struct wgx_keypair *kp,
+					  uint8_t *msg, size_t len);
+int wgx_transport_open_finish(struct wgx_keypair *kp, const uint8_t *msg,
+			      size_t len);
+
+/*
  * After sending: true when the sender should start a new handshake, i.e.
  * its counter passed REKEY_AFTER_MESSAGES or, for the initiator, the
  * keypair is REKEY_AFTER_TIME old.

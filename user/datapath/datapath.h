@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The narrow interface between the agent and a datapath (socket today;
- * XDP + socket and XDP + AF_XDP later). The datapath moves packets; the
- * agent owns handshakes, timers and configuration (design.md, "The agent
- * and the datapath").
+ * The narrow interface between the agent and the datapath: a pool of
+ * workers (worker.h) over some packet I/O (sockets today; AF_XDP next).
+ * The datapath moves packets; the agent owns handshakes, timers and
+ * configuration (design.md, "The agent and the datapath").
  */
 #ifndef WGX_DATAPATH_H
 #define WGX_DATAPATH_H
@@ -13,9 +13,11 @@
 #include <stdint.h>
 
 #include "agent/config.h"
+#include "device/stats.h"
 
 struct wgx_device;
 struct wgx_datapath;
+struct wgx_pktio;
 
 struct wgx_datapath_ops {
 	const char *name;
@@ -35,7 +37,7 @@ struct wgx_datapath {
 	_Atomic unsigned int offloads;
 };
 
-/* Offloads the socket datapath may use (wgx_socket_opts.offloads). */
+/* Offloads the datapath may use (wgx_socket_opts.offloads). */
 enum wgx_dp_offload {
 	/* The TUN fd has IFF_VNET_HDR: reads may be TSO/USO super-packets. */
 	WGX_DP_TUN_VNET = 1 << 0,
@@ -48,12 +50,24 @@ enum wgx_dp_offload {
 	WGX_DP_OFFLOAD_ALL = (1 << 4) - 1,
 };
 
+enum {
+	/* Workers in a pool at most (the idle mask is 64 bits). */
+	WGX_WORKERS_MAX = 64,
+};
+
+/* Makes worker i's packet I/O (tests: memory instead of sockets). */
+typedef int (*wgx_pktio_factory)(void *ctx, unsigned int worker,
+				 struct wgx_pktio **out);
+
 struct wgx_socket_opts {
-	const char *iface; /* underlay: sockets bound to it */
-	int tun_fd;
+	const char *iface;    /* underlay: sockets bound to it; NULL: any */
+	unsigned int workers; /* 1..WGX_WORKERS_MAX */
+	const int *tun_fds;   /* one TUN queue per worker */
 	uint16_t port;
 	uint32_t fwmark;
-	unsigned int offloads; /* enum wgx_dp_offload; unusable ones drop */
+	unsigned int offloads;	   /* enum wgx_dp_offload; unusable ones drop */
+	wgx_pktio_factory make_io; /* NULL: UDP sockets */
+	void *make_io_ctx;
 };
 
 /*
@@ -65,10 +79,29 @@ int wgx_dp_socket_parse_offloads(const char *s, unsigned int *out);
 /* The names of the offloads in bits, space-separated, or "none". */
 void wgx_dp_socket_format_offloads(unsigned int bits, char *buf, size_t len);
 
-/* The plain UDP socket datapath: works on any host. */
+/*
+ * Start the worker pool. The reason is logged on failure. dev->dp is set
+ * before the first worker runs.
+ */
 int wgx_dp_socket_create(struct wgx_device *dev,
 			 const struct wgx_socket_opts *opts,
 			 struct wgx_datapath **out);
+
+/* What one worker did, for `wgxdp show`. */
+struct wgx_dp_worker_info {
+	uint64_t rx_packets, tx_packets;
+	uint64_t batches_own, batches_helped;
+};
+
+/* Workers in the pool. */
+unsigned int wgx_dp_workers(const struct wgx_datapath *dp);
+/* Worker i's counters. */
+void wgx_dp_worker_info(const struct wgx_datapath *dp, unsigned int i,
+			struct wgx_dp_worker_info *out);
+/* Every worker's counters added to out (packets and bytes per stat). */
+void wgx_dp_add_stats(const struct wgx_datapath *dp,
+		      uint64_t packets[WGX_STAT_COUNT],
+		      uint64_t bytes[WGX_STAT_COUNT]);
 
 static inline int wgx_dp_send(struct wgx_datapath *dp,
 			      const union wgx_sockaddr *to, const void *buf,

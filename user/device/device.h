@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device: one tunnel's identity, peers and shared tables, and the
- * agent-side protocol steps (handshakes, cookies, keepalives, timers).
+ * The device: one tunnel's identity, peers and the tables the workers
+ * read, and the narrow ways the two sides reach each other.
  *
  * Concurrency: the agent thread is the only writer of the peers, keypairs,
- * index table and AllowedIPs, and writes only while holding `lock` for
- * writing. Datapath threads hold it for reading around each batch of
- * packets, never per packet and never while blocked in a system call.
+ * index table and AllowedIPs. Workers read them without locks as RCU
+ * readers (device/rcu.h); what the agent unlinks is freed only after a
+ * grace period (reclaim). Workers talk back through atomics: per-peer
+ * event bits with a lock-free stack of pending peers, the handshake
+ * queue, and the wake-up eventfd.
  */
 #ifndef WGX_DEVICE_H
 #define WGX_DEVICE_H
@@ -18,14 +20,15 @@
 
 #include "core/aead.h"
 #include "core/allowedips.h"
-#include "agent/config.h"
 #include "core/cookie.h"
 #include "core/index.h"
 #include "core/noise.h"
-#include "device/peer.h"
-#include "device/reclaim.h"
 #include "core/ratelimit.h"
+#include "device/peer.h"
+#include "device/peers.h"
+#include "device/reclaim.h"
 #include "device/stats.h"
+#include "util/heap.h"
 
 struct wgx_datapath;
 
@@ -49,17 +52,13 @@ struct wgx_hsq {
 };
 
 struct wgx_device {
-	pthread_rwlock_t lock;
 	struct wgx_noise_static *identity;
 	struct wgx_cookie_checker cookie_checker;
 	struct wgx_ratelimit *ratelimit;
 	struct wgx_index_table *indices;
-	/* Deferred frees of what the workers may still read (reclaim.h). */
-	struct wgx_reclaim reclaim;
-	struct wgx_retire retire;
 	struct wgx_allowedips allowedips;
-	struct wgx_peer *peers;
-	size_t n_peers;
+	/* Agent only: every peer, in order and by public key. */
+	struct wgx_peers peers;
 	uint32_t next_peer_id;
 	uint16_t listen_port;
 	uint32_t fwmark;
@@ -72,14 +71,21 @@ struct wgx_device {
 	/* Written by the datapath to wake the agent (events, handshakes). */
 	int wake_fd;
 	struct wgx_hsq hsq;
+	/* Peers with events: pushed by any thread, taken whole by the agent. */
+	struct wgx_peer *_Atomic pending;
+	/* Agent only: each peer's earliest deadline (timers, key expiry). */
+	struct wgx_heap due;
 	/* The agent's own AEAD context (keepalives, staged packets). */
 	struct wgx_aead *aead;
 	/* Monotonic ns until which we count as under load. */
 	uint64_t under_load_until;
 	bool force_under_load; /* test knob, see agent.c */
-	/* Told (agent thread, write lock held) when a peer's keypairs move. */
+	/* Told (agent thread) when a peer's keypairs move. */
 	void (*keypairs_hook)(void *ctx, struct wgx_peer *p);
 	void *keypairs_hook_ctx;
+	/* Deferred frees of what the workers may still read (reclaim.h). */
+	struct wgx_reclaim reclaim;
+	struct wgx_retire retire;
 	struct wgx_stats stats;
 };
 
@@ -87,10 +93,22 @@ struct wgx_device {
 uint64_t wgx_now(void);
 
 int wgx_device_new(struct wgx_device **out);
+/* Wipes every key, frees every peer and what waits for reclamation. */
 void wgx_device_free(struct wgx_device *dev);
 
-/* Apply a parsed config: identity, port, peers (add/change/remove). */
-int wgx_device_configure(struct wgx_device *dev, const struct wgx_config *cfg);
+/* Agent: a new peer, not yet in dev->peers. NULL when out of memory. */
+struct wgx_peer *wgx_device_peer_new(struct wgx_device *dev,
+				     const uint8_t public_key[WGX_KEY_LEN],
+				     const uint8_t *psk);
+/* Agent: add a new peer to the device's set. 0 or -ENOMEM. */
+int wgx_device_peer_add(struct wgx_device *dev, struct wgx_peer *p);
+/*
+ * Agent: unlink a peer from every table the workers read and free it
+ * after a grace period (also right for a peer never added).
+ */
+void wgx_device_peer_remove(struct wgx_device *dev, struct wgx_peer *p);
+/* Agent: a peer's keypairs changed (the XDP map, stale confirmations). */
+void wgx_device_keypairs_changed(struct wgx_device *dev, struct wgx_peer *p);
 
 struct wgx_peer *wgx_device_find_peer(struct wgx_device *dev,
 				      const uint8_t public_key[WGX_KEY_LEN]);
@@ -98,23 +116,35 @@ struct wgx_peer *wgx_device_find_peer(struct wgx_device *dev,
 /* Wake the agent from a datapath thread (coalesced by the eventfd). */
 void wgx_device_wake(struct wgx_device *dev);
 
+/*
+ * Any thread: raise events on p, and put p on the device's stack for the
+ * agent if it had none pending. Returns the bits that were not set yet
+ * (the caller wakes the agent for the urgent ones).
+ */
+unsigned int wgx_device_raise(struct wgx_device *dev, struct wgx_peer *p,
+			      unsigned int events);
+/*
+ * Agent: take every pending peer (a list through pending_next). Read a
+ * peer's link before clearing its events: a worker may push it again.
+ */
+struct wgx_peer *wgx_device_take_pending(struct wgx_device *dev);
+/*
+ * Agent: a removed peer came off the pending stack (its events cleared);
+ * frees it if its grace period ended while it was there.
+ */
+void wgx_device_peer_popped(struct wgx_device *dev, struct wgx_peer *p);
+
 /* Receive path: queue a handshake message (types 1-3) for the agent. */
 void wgx_device_queue_handshake(struct wgx_device *dev, const uint8_t *msg,
 				size_t len, const union wgx_sockaddr *src);
-
-/* Agent: process queued handshakes, peer events and due timers. */
-void wgx_device_process(struct wgx_device *dev);
-/* Agent: the next deadline (monotonic ns) for its timer, 0 for none. */
-uint64_t wgx_device_next_deadline(struct wgx_device *dev);
-
-/* Agent: start a handshake with peer now if the timers allow it. */
-void wgx_device_initiate(struct wgx_device *dev, struct wgx_peer *peer,
-			 bool is_retry);
+/* Agent: take the oldest queued handshake; *depth: how many waited. */
+bool wgx_device_pop_handshake(struct wgx_device *dev, struct wgx_hs_item *out,
+			      unsigned int *depth);
 
 /* Agent: whether handshakes are answered with cookies right now. */
 bool wgx_device_under_load(const struct wgx_device *dev, uint64_t now);
 
-/* Agent: wipe every key and the identity; used on shutdown. */
+/* Agent: wipe every key and the identity, remove every peer. */
 void wgx_device_wipe(struct wgx_device *dev);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Endpoint and staged-packet helpers shared by the agent and datapath. */
+/* The peer state the workers touch: endpoint, staged packets, events. */
 #include "device/peer.h"
 
 #include <arpa/inet.h>
@@ -9,28 +9,105 @@
 
 #include "core/crypto.h"
 
+_Static_assert(sizeof(union wgx_sockaddr) <= sizeof(uint64_t[4]),
+	       "an endpoint fits the sequence lock's words");
+
+void wgx_peer_init_shared(struct wgx_peer *p)
+{
+	pthread_spin_init(&p->staged_lock, PTHREAD_PROCESS_PRIVATE);
+	p->staged_head = p->staged_tail = NULL;
+	p->staged_count = 0;
+	atomic_store(&p->endpoint.seq, 0);
+	for (int i = 0; i < 4; i++)
+		atomic_store(&p->endpoint.word[i], 0);
+}
+
+void wgx_peer_destroy_shared(struct wgx_peer *p)
+{
+	wgx_peer_purge_staged(p);
+	pthread_spin_destroy(&p->staged_lock);
+}
+
+/* ---- endpoint: a sequence lock of atomic words ------------------------ */
+
 void wgx_peer_get_endpoint(struct wgx_peer *p, union wgx_sockaddr *out,
 			   bool *has)
 {
-	pthread_spin_lock(&p->endpoint_lock);
-	*out = p->endpoint;
-	*has = p->has_endpoint;
-	pthread_spin_unlock(&p->endpoint_lock);
+	struct wgx_endpoint_slot *e = &p->endpoint;
+	uint64_t w[4];
+	uint32_t s1, s2;
+
+	/*
+	 * Acquire loads throughout, no fences (ThreadSanitizer has none): a
+	 * word from a writer's release store makes that writer's odd seq
+	 * visible to the second look, so a torn copy is retried.
+	 */
+	do {
+		s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+		for (int i = 0; i < 4; i++)
+			w[i] = atomic_load_explicit(&e->word[i],
+						    memory_order_acquire);
+		s2 = atomic_load_explicit(&e->seq, memory_order_acquire);
+	} while ((s1 & 1) || s1 != s2);
+	memcpy(out, w, sizeof(*out));
+	*has = out->sa.sa_family != 0;
+}
+
+/* Writers exclude each other by making seq odd with a compare-exchange. */
+static uint32_t write_begin(struct wgx_endpoint_slot *e)
+{
+	uint32_t s = atomic_load_explicit(&e->seq, memory_order_relaxed);
+
+	for (;;) {
+		if (!(s & 1) &&
+		    atomic_compare_exchange_weak_explicit(&e->seq, &s, s + 1,
+							  memory_order_acq_rel,
+							  memory_order_relaxed))
+			break;
+		s = atomic_load_explicit(&e->seq, memory_order_relaxed);
+	}
+	return s + 1;
+}
+
+static void write_words(struct wgx_endpoint_slot *e, const uint64_t w[4])
+{
+	uint32_t s = write_begin(e);
+
+	/* Release: no word becomes visible before the odd seq. */
+	for (int i = 0; i < 4; i++)
+		atomic_store_explicit(&e->word[i], w[i], memory_order_release);
+	atomic_store_explicit(&e->seq, s + 1, memory_order_release);
 }
 
 bool wgx_peer_set_endpoint(struct wgx_peer *p, const union wgx_sockaddr *ep)
 {
-	bool changed;
+	union wgx_sockaddr cur;
+	uint64_t w[4] = { 0 };
+	bool has;
 
-	pthread_spin_lock(&p->endpoint_lock);
-	changed = !p->has_endpoint || !wgx_sockaddr_equal(&p->endpoint, ep);
-	if (changed) {
-		memset(&p->endpoint, 0, sizeof(p->endpoint));
-		memcpy(&p->endpoint, ep, wgx_sockaddr_len(ep));
-		p->has_endpoint = true;
-	}
-	pthread_spin_unlock(&p->endpoint_lock);
-	return changed;
+	/* Compare first: the common case (no roaming) writes nothing. */
+	wgx_peer_get_endpoint(p, &cur, &has);
+	if (has && wgx_sockaddr_equal(&cur, ep))
+		return false;
+	memcpy(w, ep, wgx_sockaddr_len(ep));
+	write_words(&p->endpoint, w);
+	return true;
+}
+
+void wgx_peer_clear_endpoint(struct wgx_peer *p)
+{
+	static const uint64_t none[4];
+
+	write_words(&p->endpoint, none);
+}
+
+/* ---- staged packets ---------------------------------------------------- */
+
+static void staged_free(struct wgx_staged_pkt *s)
+{
+	/* Staged packets are plaintext: never leave them in memory. */
+	wgx_crypto_wipe(s->data, s->len);
+	free(s);
 }
 
 bool wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len)
@@ -39,37 +116,41 @@ bool wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len)
 
 	if (!s)
 		return false;
+	s->next = NULL;
 	s->len = (uint16_t)len;
 	memcpy(s->data, pkt, len);
-	pthread_mutex_lock(&p->staged_lock);
+	pthread_spin_lock(&p->staged_lock);
 	if (p->staged_count == WGX_STAGED_MAX) {
 		/* Full: the oldest packet makes room, as the kernel does. */
-		old = p->staged[p->staged_head];
-		p->staged_head = (p->staged_head + 1) % WGX_STAGED_MAX;
+		old = p->staged_head;
+		p->staged_head = old->next;
 		p->staged_count--;
 	}
-	p->staged[(p->staged_head + p->staged_count) % WGX_STAGED_MAX] = s;
+	if (p->staged_tail && p->staged_head)
+		p->staged_tail->next = s;
+	else
+		p->staged_head = s;
+	p->staged_tail = s;
 	p->staged_count++;
-	pthread_mutex_unlock(&p->staged_lock);
-	if (old) {
-		wgx_crypto_wipe(old->data, old->len);
-		free(old);
-	}
+	pthread_spin_unlock(&p->staged_lock);
+	if (old)
+		staged_free(old);
 	return !old;
 }
 
 struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p)
 {
-	struct wgx_staged_pkt *s = NULL;
+	struct wgx_staged_pkt *s;
 
-	pthread_mutex_lock(&p->staged_lock);
-	if (p->staged_count) {
-		s = p->staged[p->staged_head];
-		p->staged[p->staged_head] = NULL;
-		p->staged_head = (p->staged_head + 1) % WGX_STAGED_MAX;
+	pthread_spin_lock(&p->staged_lock);
+	s = p->staged_head;
+	if (s) {
+		p->staged_head = s->next;
+		if (!p->staged_head)
+			p->staged_tail = NULL;
 		p->staged_count--;
 	}
-	pthread_mutex_unlock(&p->staged_lock);
+	pthread_spin_unlock(&p->staged_lock);
 	return s;
 }
 
@@ -77,9 +158,9 @@ unsigned int wgx_peer_staged(struct wgx_peer *p)
 {
 	unsigned int n;
 
-	pthread_mutex_lock(&p->staged_lock);
+	pthread_spin_lock(&p->staged_lock);
 	n = p->staged_count;
-	pthread_mutex_unlock(&p->staged_lock);
+	pthread_spin_unlock(&p->staged_lock);
 	return n;
 }
 
@@ -90,12 +171,12 @@ unsigned int wgx_peer_purge_staged(struct wgx_peer *p)
 
 	while ((s = wgx_peer_unstage(p))) {
 		n++;
-		/* Staged packets are plaintext: never leave them in memory. */
-		wgx_crypto_wipe(s->data, s->len);
-		free(s);
+		staged_free(s);
 	}
 	return n;
 }
+
+/* ---- socket addresses -------------------------------------------------- */
 
 socklen_t wgx_sockaddr_len(const union wgx_sockaddr *a)
 {

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A peer as the agent and the datapath share it. The agent owns every
- * field except those marked "datapath": it changes them only while it
- * holds the device's state lock for writing, which the datapath holds for
- * reading around each batch. The datapath reports timer events through
- * atomic bits (never a syscall per packet) and the agent applies them.
+ * A peer as the agent and the workers share it. The agent is the only
+ * writer of everything but the fields marked "datapath"; workers reach a
+ * peer through the index table (keypair -> peer) and AllowedIPs, never
+ * through the agent's lists, and read it without locks:
+ *   - keypairs: published slots (core/keypairs.h);
+ *   - the endpoint: a sequence lock of atomic words, written by the agent
+ *     and by a worker that sees the peer roam, read by any worker;
+ *   - events: atomic bits, and a lock-free stack of peers with events that
+ *     the agent takes whole (device.h), so it never scans every peer;
+ *   - staged packets: a short spinlock, only on the no-session path.
+ * A removed peer is freed only after a grace period (device/reclaim.h).
  */
 #ifndef WGX_PEER_H
 #define WGX_PEER_H
@@ -19,6 +25,7 @@
 #include "core/keypairs.h"
 #include "core/noise.h"
 #include "core/timers.h"
+#include "util/heap.h"
 
 struct wgx_device;
 
@@ -40,13 +47,23 @@ enum {
 };
 
 struct wgx_staged_pkt {
+	struct wgx_staged_pkt *next;
 	uint16_t len;
 	uint8_t data[];
 };
 
+/*
+ * The endpoint under a sequence lock: seq is odd while a writer is in the
+ * middle, and readers retry. Every word is an atomic, so the race a
+ * sequence lock tolerates is not undefined behaviour.
+ */
+struct wgx_endpoint_slot {
+	_Atomic uint32_t seq;
+	_Atomic uint64_t word[4]; /* a union wgx_sockaddr; family 0: none */
+};
+
 struct wgx_peer {
 	struct wgx_device *dev;
-	struct wgx_peer *next_peer;
 	uint32_t id; /* stable for the instance's life: show, BPF maps */
 	uint8_t public_key[WGX_KEY_LEN];
 	struct wgx_handshake *handshake;
@@ -56,13 +73,23 @@ struct wgx_peer {
 	uint16_t persistent_keepalive;
 	bool configured_endpoint;
 
-	/* Endpoint: written by the agent and the receive path (roaming). */
-	pthread_spinlock_t endpoint_lock;
-	union wgx_sockaddr endpoint;
-	bool has_endpoint;
+	/* Agent only: the device's peer set (device/peers.h). */
+	struct wgx_peer *list_prev, *list_next;
+	/* Agent only: position among the due timers (util/heap.h). */
+	struct wgx_heap_node due;
+	/* Agent only: the last configuration pass that named this peer. */
+	uint32_t config_gen;
+	/* Agent only: removed; freed after a grace period. */
+	bool removed;
+	/* Agent only: freed by the event loop once it leaves the stack. */
+	bool free_when_popped;
 
-	/* datapath: timer events and key confirmation for the agent. */
+	struct wgx_endpoint_slot endpoint;
+
+	/* datapath: timer events for the agent, and its stack link. */
 	_Atomic unsigned int events;
+	struct wgx_peer *_Atomic pending_next;
+	/* datapath: the keypair whose first packet confirmed it. */
 	struct wgx_keypair *_Atomic confirmed;
 	/* datapath: when data last went out / came in, to order events. */
 	_Atomic uint64_t last_sent_ns;
@@ -76,40 +103,35 @@ struct wgx_peer {
 	uint32_t last_handshake_nsec;
 
 	/* Packets waiting for a session; oldest dropped when full. */
-	pthread_mutex_t staged_lock;
-	struct wgx_staged_pkt *staged[WGX_STAGED_MAX];
-	unsigned int staged_head, staged_count;
+	pthread_spinlock_t staged_lock;
+	struct wgx_staged_pkt *staged_head, *staged_tail;
+	unsigned int staged_count;
 };
 
-/* Raise events for the agent; wakes it at most once per batch. */
-static inline bool wgx_peer_raise(struct wgx_peer *p, unsigned int ev)
-{
-	unsigned int old;
-
-	/* Already pending: no write, so the line is not pulled away from
-	 * the other datapath thread on every packet. */
-	if ((atomic_load_explicit(&p->events, memory_order_relaxed) & ev) == ev)
-		return false;
-	old = atomic_fetch_or_explicit(&p->events, ev, memory_order_release);
-	return (old & ev) != ev;
-}
-
+/* Any thread. */
 void wgx_peer_get_endpoint(struct wgx_peer *p, union wgx_sockaddr *out,
 			   bool *has);
-/* True when the endpoint changed. */
+/* Any thread; true when the endpoint changed. */
 bool wgx_peer_set_endpoint(struct wgx_peer *p, const union wgx_sockaddr *ep);
+/* Agent: forget the endpoint. */
+void wgx_peer_clear_endpoint(struct wgx_peer *p);
 
 /*
- * Queue a packet until a session exists (datapath, any thread). False when
- * the queue was full and its oldest packet was dropped to make room.
+ * Queue a packet until a session exists (any thread). False when the
+ * queue was full and its oldest packet was dropped to make room, or when
+ * there was no memory for it.
  */
 bool wgx_peer_stage(struct wgx_peer *p, const uint8_t *pkt, size_t len);
-/* Take the oldest staged packet (caller frees it), or NULL. */
+/* Take the oldest staged packet (caller wipes and frees it), or NULL. */
 struct wgx_staged_pkt *wgx_peer_unstage(struct wgx_peer *p);
 /* Packets waiting (a snapshot). */
 unsigned int wgx_peer_staged(struct wgx_peer *p);
 /* Drop every staged packet; returns how many there were. */
 unsigned int wgx_peer_purge_staged(struct wgx_peer *p);
+
+/* Set up and tear down the locks and the empty queue (agent). */
+void wgx_peer_init_shared(struct wgx_peer *p);
+void wgx_peer_destroy_shared(struct wgx_peer *p);
 
 bool wgx_sockaddr_equal(const union wgx_sockaddr *a,
 			const union wgx_sockaddr *b);

@@ -18,6 +18,7 @@
 	X(TX_KEEPALIVE, "tx_keepalive")                                        \
 	X(TX_HANDSHAKE, "tx_handshake")                                        \
 	X(TX_COOKIE_REPLY, "tx_cookie_reply")                                  \
+	X(TX_GSO_REFUSED, "tx_gso_refused")                                    \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
 	X(DROP_BAD_TAG, "drop_bad_tag")                                        \
