@@ -26,6 +26,14 @@ CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude -Iuser \
 	      -I$(BUILD)/bpf $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS   := $(PKG_LIBS) -lsodium -lb2 -lcrypto -lelf -lz -lpthread $(EXTRA_LDLIBS)
+# intel-ipsec-mb (x86-64 only) adds the "ipsecmb" AEAD back end when its
+# header is there; without it the other back ends build alone.
+HAVE_IPSECMB := $(shell printf '\043include <intel-ipsec-mb.h>\n' | \
+		  $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+ifeq ($(HAVE_IPSECMB),1)
+ALL_CFLAGS += -DWGX_HAVE_IPSECMB
+LDLIBS     += -lIPSec_MB
+endif
 
 # user/ holds one folder per part: core (the protocol), device (state the
 # agent and the datapath share), datapath, agent, cli, util.
@@ -62,6 +70,9 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
 	shellcheck ethtool liburcu-dev
+ifeq ($(shell uname -m),x86_64)
+DEB_PKGS += libipsec-mb-dev
+endif
 
 .PHONY: all deps test test-unit test-netns lint asan tsan tsan-build clean \
 	install vmlinux bench vectors demo

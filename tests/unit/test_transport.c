@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Data messages: padding at and around the MTU, round trips on both AEAD
- * back ends, the shared vectors' messages byte for byte (and wireguard-go's
+ * Data messages: padding at and around the MTU, round trips on every AEAD
+ * back end, the shared vectors' messages byte for byte (and wireguard-go's
  * first data message), trimming, and one test per drop reason.
  */
 #include "test.h"
@@ -23,6 +23,9 @@ static const uint64_t BIRTH = 5000 * 1000000000ULL;
 static const enum wgx_aead_backend backends[] = {
 	WGX_AEAD_OPENSSL,
 	WGX_AEAD_SODIUM,
+#ifdef WGX_HAVE_IPSECMB
+	WGX_AEAD_IPSECMB,
+#endif
 	WGX_AEAD_AUTO,
 };
 
@@ -782,7 +785,7 @@ static void test_concurrent_counters(void)
 
 static const struct wgx_test transport_tests[] = {
 	{ "transport: padding at and around the MTU", test_padding },
-	{ "transport: IPv4/IPv6 round trip on both back ends",
+	{ "transport: IPv4/IPv6 round trip on every back end pair",
 	  test_round_trip },
 	{ "transport: shared vectors' data messages byte for byte",
 	  test_shared_vectors },

@@ -34,6 +34,12 @@ void wgx_crypto_dh_generate(uint8_t priv[32], uint8_t pub[32])
 	wgx_crypto_dh_public(pub, priv);
 }
 
+/*
+ * libsodium rather than OpenSSL 3.0: OpenSSL's X25519 is 1.17x as fast
+ * once its keys are loaded, but its public API loads a raw private key by
+ * also computing the public key, so one call with this contract runs at
+ * 0.49x, and its public keys at 0.90x (tools/bench/handshake).
+ */
 bool wgx_crypto_dh(uint8_t out[32], const uint8_t priv[32],
 		   const uint8_t pub[32])
 {
