@@ -5,12 +5,14 @@
  */
 #include "test.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -64,15 +66,16 @@ static int h_errno(void *ctx, const char *args, struct wgx_control_reply *r)
 	return -ENOENT;
 }
 
+/* Past the sanity bound: the sticky error turns "ok" into "error". */
 static int h_big(void *ctx, const char *args, struct wgx_control_reply *r)
 {
-	static char chunk[64 * 1024];
+	static const char chunk[64];
 
 	(void)ctx;
 	(void)args;
-	memset(chunk, 'x', sizeof(chunk));
-	for (int i = 0; i < 100; i++)
-		wgx_control_reply_write(r, chunk, sizeof(chunk));
+	wgx_control_reply_write(r, chunk, sizeof(chunk));
+	/* The bound is checked before a byte is read: chunk is not read. */
+	wgx_control_reply_write(r, chunk, WGX_CONTROL_PAYLOAD_MAX);
 	return 0;
 }
 
@@ -86,10 +89,63 @@ static int h_mib(void *ctx, const char *args, struct wgx_control_reply *r)
 	return 0;
 }
 
+static int64_t clock_us(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+/* This thread's CPU time: what a serve call costs, load on the host aside. */
+static int64_t cpu_us(void)
+{
+	return clock_us(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* 64 MiB of numbered lines, built once; h_huge answers with them. */
+enum {
+	HUGE_LINE = 64,
+	HUGE_LINES = 1 << 20,
+	HUGE_LEN = HUGE_LINE * HUGE_LINES
+};
+static char *huge;
+/* Time spent in handlers, which serve calls are not charged for. */
+static int64_t handler_us, handler_cpu_us;
+
+static bool huge_prepare(void)
+{
+	if (huge)
+		return true;
+	huge = malloc(HUGE_LEN + 1);
+	for (unsigned int i = 0; huge && i < HUGE_LINES; i++)
+		snprintf(huge + (size_t)i * HUGE_LINE, HUGE_LINE + 1, "%063u\n",
+			 i);
+	return huge != NULL;
+}
+
+static int h_huge(void *ctx, const char *args, struct wgx_control_reply *r)
+{
+	int64_t t0 = now_us(), c0 = cpu_us();
+	int ret;
+
+	(void)ctx;
+	(void)args;
+	ret = wgx_control_reply_write(r, huge, HUGE_LEN);
+	handler_us += now_us() - t0;
+	handler_cpu_us += cpu_us() - c0;
+	return ret;
+}
+
 static const struct wgx_control_command commands[] = {
 	{ "identity", h_identity }, { "show", h_show },	  { "echo", h_echo },
 	{ "fail", h_fail },	    { "errno", h_errno }, { "big", h_big },
-	{ "mib", h_mib },	    { NULL, NULL },
+	{ "mib", h_mib },	    { "huge", h_huge },	  { NULL, NULL },
 };
 
 static void quiet_sink(enum wgx_log_level level, const char *msg, void *ctx)
@@ -334,11 +390,17 @@ static void test_control_stale_and_missing(void)
 {
 	struct wgx_control_response resp;
 	struct fixture f;
+	pid_t child;
+	int status = -1;
 
-	CHECK(start_server(&f, 1000, false));
-	/* Closed without unlinking: what a killed daemon leaves. */
-	close(f.server.fd);
-	f.server.fd = -1;
+	CHECK(fixture_dir(&f));
+	/* Opened by a child that exits without closing: as if killed. */
+	child = fork();
+	if (child == 0)
+		_exit(wgx_control_server_open(&f.server, f.path, commands,
+					      NULL) != 0);
+	CHECK(child > 0 && waitpid(child, &status, 0) == child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK(wgx_control_call(f.path, "identity", 0, &resp) == -ECONNREFUSED);
 	unlink(f.path);
 	CHECK(wgx_control_call(f.path, "identity", 0, &resp) == -ENOENT);
@@ -441,6 +503,385 @@ static void test_control_peer_credentials(void)
 	stop_server(&f);
 }
 
+/* ---- the server in this process, driven as the agent drives it ---- */
+
+struct pump {
+	struct wgx_control_server *s;
+	int64_t worst_us;	/* longest serve call */
+	int64_t worst_cpu_us;	/* most CPU time a serve call took */
+	unsigned int most_open; /* most connections open at once */
+};
+
+/*
+ * A serve call does a few ms of work at most (CPU time, handlers not
+ * counted), and never waits for a client: its wall time, which a loaded
+ * host stretches by a scheduler tick or two, stays far below the stalled
+ * clients' deadlines (300 ms and more here). Not under ASan, whose free()
+ * of a 64 MiB block, quarantine and all, takes 10 to 300 ms.
+ */
+enum {
+	SERVE_CPU_US = 5000,
+	SERVE_WALL_US = 50000
+};
+
+static bool serve_was_quick(const struct pump *p)
+{
+#ifdef __SANITIZE_ADDRESS__
+	(void)p;
+	return true;
+#else
+	return p->worst_cpu_us < SERVE_CPU_US && p->worst_us < SERVE_WALL_US;
+#endif
+}
+
+/* Wait up to wait_ms for the server's fd, as the agent's epoll does. */
+static void pump(struct pump *p, int wait_ms)
+{
+	struct pollfd pfd = { .fd = p->s->fd, .events = POLLIN };
+	int64_t t0, c0, took, cpu;
+
+	if (poll(&pfd, 1, wait_ms) != 1)
+		return;
+	handler_us = handler_cpu_us = 0;
+	t0 = now_us();
+	c0 = cpu_us();
+	wgx_control_server_serve(p->s);
+	took = now_us() - t0 - handler_us;
+	cpu = cpu_us() - c0 - handler_cpu_us;
+	if (took > p->worst_us)
+		p->worst_us = took;
+	if (cpu > p->worst_cpu_us)
+		p->worst_cpu_us = cpu;
+	if (p->s->open > p->most_open)
+		p->most_open = p->s->open;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_control_huge_answer(void)
+{
+	struct fixture f;
+	struct pump p = { .s = &f.server };
+	int status = -1, fds = count_fds();
+	pid_t child;
+	int64_t t0;
+
+	CHECK(huge_prepare());
+	CHECK(start_server(&f, 1000, false));
+	child = fork();
+	if (child == 0) {
+		struct wgx_control_response resp;
+		bool ok = wgx_control_call(f.path, "huge", 0, &resp) == 0 &&
+			  resp.len == HUGE_LEN &&
+			  !memcmp(resp.payload, huge, HUGE_LEN);
+
+		_exit(ok ? 0 : 1);
+	}
+	t0 = now_ms();
+	while (child > 0 && waitpid(child, &status, WNOHANG) == 0) {
+		if (now_ms() - t0 > 30000) {
+			kill(child, SIGKILL);
+			waitpid(child, &status, 0);
+			break;
+		}
+		pump(&p, 10);
+	}
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(f.server.served == 1 && f.server.rejected == 0);
+	CHECK(serve_was_quick(&p));
+	/* The connection is gone, and so is its memory. */
+	for (t0 = now_ms();
+	     (f.server.open || f.server.head) && now_ms() - t0 < 2000;)
+		pump(&p, 10);
+	CHECK(f.server.open == 0 && f.server.head == NULL);
+	stop_server(&f);
+	CHECK(count_fds() == fds);
+}
+
+struct client {
+	int fd;
+	size_t got;
+	char buf[64];
+	bool done;
+};
+
+/* Read what came; true once the server closed the connection. */
+static bool client_poll(struct client *c)
+{
+	ssize_t n;
+
+	while (!c->done &&
+	       (n = recv(c->fd, c->buf + c->got, sizeof(c->buf) - 1 - c->got,
+			 MSG_DONTWAIT)) >= 0) {
+		c->got += (size_t)n;
+		c->done = n == 0 || c->got == sizeof(c->buf) - 1;
+	}
+	c->buf[c->got] = '\0';
+	return c->done;
+}
+
+/*
+ * Half a request, an answer nobody reads, and 100 clients at once: the
+ * 100 are all served before the stalled two reach their deadlines, every
+ * serve call is short, and the deadlines then close the stalled two with
+ * no other event to wake the server.
+ */
+static void test_control_stalled_clients(void)
+{
+	enum {
+		CLIENTS = 100
+	};
+	static struct client c[CLIENTS];
+	int fds = count_fds(), half, unread, done = 0;
+	struct pump p;
+	struct fixture f;
+	struct pollfd pfd;
+	int64_t t0;
+	char want[64];
+
+	CHECK(huge_prepare());
+	CHECK(start_server(&f, 1500, false));
+	p = (struct pump){ .s = &f.server };
+	f.server.stall_ms = 1500;
+	half = raw_connect(f.path);
+	unread = raw_connect(f.path);
+	CHECK(half >= 0 && unread >= 0);
+	CHECK(send(half, "sho", 3, MSG_NOSIGNAL) == 3);
+	CHECK(send(unread, "huge\n", 5, MSG_NOSIGNAL) == 5);
+	/* Both accepted, the big answer started and stuck. */
+	for (t0 = now_ms(); f.server.served < 1 && now_ms() - t0 < 2000;)
+		pump(&p, 10);
+	for (int i = 0; i < 5; i++)
+		pump(&p, 1);
+	CHECK(f.server.served == 1 && f.server.open == 2);
+	t0 = now_ms();
+	for (int i = 0; i < CLIENTS; i++) {
+		char req[32];
+		int n = snprintf(req, sizeof(req), "echo %d\n", i);
+
+		c[i] = (struct client){ .fd = raw_connect(f.path) };
+		CHECK(c[i].fd >= 0);
+		CHECK(send(c[i].fd, req, (size_t)n, MSG_NOSIGNAL) == n);
+		shutdown(c[i].fd, SHUT_WR);
+	}
+	while (done < CLIENTS && now_ms() - t0 < 5000) {
+		pump(&p, 1);
+		done = 0;
+		for (int i = 0; i < CLIENTS; i++)
+			done += client_poll(&c[i]);
+	}
+	CHECK(done == CLIENTS);
+	CHECK(now_ms() - t0 < 1000);
+	for (int i = 0; i < CLIENTS; i++) {
+		snprintf(want, sizeof(want), "ok\n[%d]", i);
+		CHECK(!strcmp(c[i].buf, want));
+		close(c[i].fd);
+	}
+	/* The stalled two were not closed to make way: they still wait. */
+	CHECK(f.server.open == 2);
+	CHECK(f.server.served == 1 + CLIENTS && f.server.rejected == 0);
+	CHECK(p.most_open <= WGX_CONTROL_CONN_MAX);
+	/* Only the server's timer can wake it now. */
+	for (t0 = now_ms();
+	     (f.server.open || f.server.head) && now_ms() - t0 < 5000;)
+		pump(&p, 100);
+	CHECK(f.server.open == 0 && f.server.head == NULL);
+	CHECK(f.server.rejected == 1); /* half a request is a bad one */
+	pfd = (struct pollfd){ .fd = half, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 0) == 1 && read(half, want, 1) == 0);
+	pfd = (struct pollfd){ .fd = unread, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP));
+	CHECK(serve_was_quick(&p));
+	close(half);
+	close(unread);
+	stop_server(&f);
+	CHECK(count_fds() == fds);
+}
+
+/* Past WGX_CONTROL_CONN_MAX, connections wait in the backlog. */
+static void test_control_connection_cap(void)
+{
+	enum {
+		SILENT = WGX_CONTROL_CONN_MAX + 6
+	};
+	struct wgx_control_response resp;
+	int fd[SILENT], fds = count_fds();
+	struct fixture f;
+	struct pump p;
+	int64_t t0;
+
+	CHECK(start_server(&f, 300, false));
+	p = (struct pump){ .s = &f.server };
+	for (int i = 0; i < SILENT; i++)
+		CHECK((fd[i] = raw_connect(f.path)) >= 0);
+	for (t0 = now_ms(); now_ms() - t0 < 100;)
+		pump(&p, 10);
+	CHECK(f.server.open == WGX_CONTROL_CONN_MAX);
+	/* Deadlines free the slots; the ones that waited get theirs. */
+	for (t0 = now_ms(); f.server.rejected < SILENT && now_ms() - t0 < 3000;)
+		pump(&p, 10);
+	CHECK(f.server.rejected == SILENT && f.server.open == 0);
+	CHECK(p.most_open == WGX_CONTROL_CONN_MAX);
+	CHECK(serve_was_quick(&p));
+	for (int i = 0; i < SILENT; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	stop_server(&f);
+	CHECK(count_fds() == fds);
+	/* And after all that, a server still serves. */
+	CHECK(start_server(&f, 300, true));
+	CHECK(wgx_control_call(f.path, "identity", 0, &resp) == 0);
+	wgx_control_response_free(&resp);
+	stop_server(&f);
+}
+
+/*
+ * Out of fds: accepting pauses instead of spinning, resumes by itself,
+ * and the pause leaves no timer behind to spin on at the cap later.
+ */
+static void test_control_accept_backoff(void)
+{
+	int fd[WGX_CONTROL_CONN_MAX], fds = count_fds(), waiting, lowest;
+	struct rlimit old, low;
+	struct pollfd pfd;
+	struct fixture f;
+	struct pump p;
+	char out[64] = "";
+	int64_t t0;
+
+	CHECK(start_server(&f, 300, false));
+	p = (struct pump){ .s = &f.server };
+	waiting = raw_connect(f.path);
+	CHECK(waiting >= 0);
+	CHECK(send(waiting, "identity\n", 9, MSG_NOSIGNAL) == 9);
+	/* Leave accept() no fd number to return. */
+	lowest = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	CHECK(lowest >= 0 && getrlimit(RLIMIT_NOFILE, &old) == 0);
+	close(lowest);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	CHECK(wgx_control_server_serve(&f.server) == -EMFILE);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+	CHECK(!f.server.accepting);
+	t0 = now_ms();
+	pfd = (struct pollfd){ .fd = f.server.fd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 500) == 0);
+	for (; !f.server.served && now_ms() - t0 < 3000;)
+		pump(&p, 100);
+	CHECK(f.server.served == 1 && now_ms() - t0 >= 900);
+	pfd = (struct pollfd){ .fd = waiting, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 1000) == 1);
+	CHECK(recv(waiting, out, sizeof(out) - 1, 0) > 0);
+	CHECK(!strcmp(out, "ok\ntun=t0\niface=eth0\n"));
+	close(waiting);
+	/* At the cap, nothing is due before the first request deadline. */
+	for (int i = 0; i < WGX_CONTROL_CONN_MAX; i++)
+		CHECK((fd[i] = raw_connect(f.path)) >= 0);
+	t0 = now_ms();
+	while (f.server.open < WGX_CONTROL_CONN_MAX && now_ms() - t0 < 200)
+		pump(&p, 10);
+	CHECK(f.server.open == WGX_CONTROL_CONN_MAX && !f.server.accepting);
+	pfd = (struct pollfd){ .fd = f.server.fd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 50) == 0);
+	for (int i = 0; i < WGX_CONTROL_CONN_MAX; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	for (t0 = now_ms(); f.server.open && now_ms() - t0 < 2000;)
+		pump(&p, 10);
+	CHECK(f.server.open == 0 && f.server.accepting);
+	CHECK(serve_was_quick(&p));
+	stop_server(&f);
+	CHECK(count_fds() == fds);
+}
+
+/* A fake daemon: answers with "ok\n" then chunks gap_ms apart. */
+static void trickle_daemon(int lfd, int chunks, int gap_ms)
+{
+	struct timespec gap = { .tv_nsec = gap_ms * 1000000L };
+	char block[1000], req[64];
+	int fd = accept(lfd, NULL, NULL);
+
+	memset(block, 'y', sizeof(block));
+	if (fd < 0 || recv(fd, req, sizeof(req), 0) <= 0 ||
+	    send(fd, "ok\n", 3, MSG_NOSIGNAL) != 3)
+		_exit(1);
+	for (int i = 0; i < chunks; i++) {
+		nanosleep(&gap, NULL);
+		if (send(fd, block, sizeof(block), MSG_NOSIGNAL) !=
+		    (ssize_t)sizeof(block))
+			_exit(1);
+	}
+	/* A stall longer than any client timeout here: wedged. */
+	if (chunks < 10)
+		sleep(5);
+	_exit(0);
+}
+
+static pid_t spawn_trickle(const char *path, int chunks, int gap_ms)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pid_t pid;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	unlink(path);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(lfd, 1)) {
+		if (lfd >= 0)
+			close(lfd);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0)
+		trickle_daemon(lfd, chunks, gap_ms);
+	close(lfd);
+	return pid;
+}
+
+/* The client's timeout is for silence, not for the whole answer. */
+static void test_control_client_progress(void)
+{
+	struct wgx_control_response resp;
+	struct fixture f;
+	int64_t t0;
+	pid_t pid;
+
+	CHECK(fixture_dir(&f));
+	/* 10 chunks 100 ms apart: 1 s in all, never 300 ms silent. */
+	pid = spawn_trickle(f.path, 10, 100);
+	CHECK(pid > 0);
+	t0 = now_ms();
+	CHECK(wgx_control_call(f.path, "x", 300, &resp) == 0);
+	CHECK(now_ms() - t0 >= 900);
+	CHECK(resp.len == 10 * 1000 && resp.payload[resp.len - 1] == 'y');
+	wgx_control_response_free(&resp);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	/* Two chunks, then silence: fails 300 ms after the last byte. */
+	pid = spawn_trickle(f.path, 2, 100);
+	CHECK(pid > 0);
+	t0 = now_ms();
+	CHECK(wgx_control_call(f.path, "x", 300, &resp) == -ETIMEDOUT);
+	CHECK(now_ms() - t0 >= 450 && now_ms() - t0 < 2000);
+	CHECK(resp.payload == NULL);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	stop_server(&f);
+}
+
 static const struct wgx_test control_tests[] = {
 	{ "control: round trip (identity, show, arguments, 1 MiB)",
 	  test_control_round_trip },
@@ -460,5 +901,14 @@ static const struct wgx_test control_tests[] = {
 	{ "control: bad socket paths", test_control_bad_paths },
 	{ "control: non-root peers are refused",
 	  test_control_peer_credentials },
+	{ "control: a 64 MiB answer arrives whole", test_control_huge_answer },
+	{ "control: stalled clients hold up nobody; deadlines close them",
+	  test_control_stalled_clients },
+	{ "control: connections past the cap wait in the backlog",
+	  test_control_connection_cap },
+	{ "control: out of fds, accepting pauses and resumes",
+	  test_control_accept_backoff },
+	{ "control: client timeout counts silence, not answer length",
+	  test_control_client_progress },
 };
 WGX_SUITE(control_tests)

@@ -354,8 +354,9 @@ static void test_instance_reap(void)
 				    .iface = "eth1",
 				    .serve = true };
 	struct wgx_control_server orphan;
+	int status = -1;
 	char path[200];
-	pid_t a, b;
+	pid_t a, b, orphan_pid;
 
 	CHECK(setup());
 	CHECK(wgx_instance_reap() == 0); /* no runtime dir yet: nothing */
@@ -365,8 +366,12 @@ static void test_instance_reap(void)
 	crash(b);
 	/* A socket with no pidfile and no listener. */
 	snprintf(path, sizeof(path), "%s/lost.sock", run);
-	CHECK(wgx_control_server_open(&orphan, path, NULL, NULL) == 0);
-	close(orphan.fd);
+	/* Left by a child that exits without closing it, as if killed. */
+	orphan_pid = fork();
+	if (orphan_pid == 0)
+		_exit(wgx_control_server_open(&orphan, path, NULL, NULL) != 0);
+	CHECK(orphan_pid > 0 && waitpid(orphan_pid, &status, 0) == orphan_pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	logged[0] = '\0';
 	CHECK(wgx_instance_reap() == 2);
 	CHECK(strstr(logged, "Removing stale instance dead") != NULL);
