@@ -11,9 +11,12 @@
 #include "common.bpf.h"
 
 /* Receiver indices the agent has announced: data messages to any other
- * index are dropped here and never reach a crypto worker. */
+ * index are dropped here and never reach a crypto worker. The loader sizes
+ * it from the peer count; entries are allocated as they are added, so a
+ * map sized for 100,000 peers costs nothing while they are idle. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, WGX_XDP_MAX_SESSIONS);
 	__type(key, struct wgx_session_key);
 	__type(value, struct wgx_session_value);

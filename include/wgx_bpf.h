@@ -18,6 +18,8 @@
 
 enum wgx_xdp_limits {
 	WGX_XDP_MAX_SESSIONS = 65536,
+	/* The most the agent sizes the sessions map for (16 Mi entries). */
+	WGX_XDP_SESSIONS_LIMIT = 1 << 24,
 	WGX_XDP_MAX_QUEUES = 64,
 	WGX_XDP_MAX_LOCAL_ADDRS = 256,
 	WGX_XDP_MAX_BUDGET_SOURCES = 65536,

@@ -405,7 +405,8 @@ static int start_xdp(struct agent *a)
 {
 	struct wgx_xdp_opts xo = { .iface = a->opts->iface,
 				   .force = a->opts->force,
-				   .port = a->dp->port };
+				   .port = a->dp->port,
+				   .peers = a->dev->peers.count };
 	int err;
 
 	a->xdp.addr_watch_fd = -1;

@@ -651,7 +651,34 @@ static int check_map(struct bpf_object *obj, const struct map_spec *spec,
 	return bpf_map__set_pin_path(map, NULL);
 }
 
-static struct xdp_program *open_prog(const char *path, int *err)
+uint32_t wgx_loader_sessions_for_peers(size_t peers)
+{
+	/* Four indices per peer, twice over for peers added later. */
+	uint64_t want = (uint64_t)peers * 8, n = WGX_XDP_MAX_SESSIONS;
+
+	while (n < want && n < WGX_XDP_SESSIONS_LIMIT)
+		n *= 2;
+	return (uint32_t)n;
+}
+
+/* The sessions map takes max entries; it allocates as they are used. */
+static int size_sessions(struct bpf_object *obj, uint32_t max)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, "wgx_sessions");
+	int err;
+
+	if (!max || !map)
+		return 0;
+	err = bpf_map__set_max_entries(map, max);
+	if (err)
+		wgx_log_error("Couldn't size the sessions map for %u entries: "
+			      "%s",
+			      max, strerror(-err));
+	return err;
+}
+
+static struct xdp_program *open_prog(const char *path, uint32_t max_sessions,
+				     int *err)
 {
 	struct xdp_program_opts opts;
 	struct xdp_program *prog;
@@ -674,6 +701,8 @@ static struct xdp_program *open_prog(const char *path, int *err)
 	obj = xdp_program__bpf_obj(prog);
 	for (int i = 0; !*err && i < WGX_LOADER_MAP_COUNT; i++)
 		*err = check_map(obj, &map_specs[i], path);
+	if (!*err)
+		*err = size_sessions(obj, max_sessions);
 	if (*err) {
 		xdp_program__close(prog);
 		return NULL;
@@ -718,7 +747,7 @@ static int attach_mode(const struct wgx_loader_opts *opts, const char *path,
 	int err;
 
 	*out = NULL;
-	prog = open_prog(path, &err);
+	prog = open_prog(path, opts->max_sessions, &err);
 	*opened = prog != NULL;
 	if (!prog)
 		return err;
@@ -896,6 +925,8 @@ int wgx_loader_attach(struct wgx_loader *ld, const struct wgx_loader_opts *opts)
 		err = attach_modes(ld, opts, path, &prog);
 	if (!err)
 		err = finish_attach(ld, prog);
+	ld->max_sessions =
+		opts->max_sessions ? opts->max_sessions : WGX_XDP_MAX_SESSIONS;
 	if (err && prog)
 		take_down(ld); /* ld->prog_id names what to undo */
 	xdp_program__close(prog);
@@ -1062,8 +1093,17 @@ int wgx_loader_session_add(struct wgx_loader *ld, uint32_t index,
 	fd = map_fd(ld, WGX_LOADER_MAP_SESSIONS, "add a session");
 	if (fd < 0)
 		return fd;
-	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
-		return map_error("add a session", "sessions");
+	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY)) {
+		int err = -errno;
+
+		if (err != -E2BIG && err != -ENOMEM)
+			return map_error("add a session", "sessions");
+		wgx_log_error("The XDP sessions map is full (%u entries): "
+			      "this handshake is abandoned. Detach and attach "
+			      "again to size it for the peers configured now",
+			      ld->max_sessions);
+		return err;
+	}
 	return 0;
 }
 

@@ -75,7 +75,17 @@ struct wgx_loader_opts {
 	 * attach fail with -EBUSY.
 	 */
 	bool reclaim_stale;
+	/*
+	 * Entries of the sessions map (0: WGX_XDP_MAX_SESSIONS): every
+	 * receiver index in use, up to four per peer (three keypairs and a
+	 * handshake). The map allocates entries as they come, so a large
+	 * size costs nothing until it is used.
+	 */
+	uint32_t max_sessions;
 };
+
+/* Sessions map entries for this many peers, with room to grow. */
+uint32_t wgx_loader_sessions_for_peers(size_t peers);
 
 /* One attached (or pin-opened) program and its maps. */
 struct wgx_loader {
@@ -84,6 +94,7 @@ struct wgx_loader {
 	enum wgx_loader_mode mode; /* what it got: native or skb */
 	bool dispatcher;	   /* through libxdp's dispatcher */
 	uint32_t prog_id;
+	uint32_t max_sessions;		  /* the sessions map's size */
 	int map_fd[WGX_LOADER_MAP_COUNT]; /* -1 when closed */
 	char pin_dir[WGX_LOADER_PATH_MAX];
 	bool active; /* maps open; a zeroed loader is closed */

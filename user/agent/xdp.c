@@ -135,10 +135,13 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 		  const struct wgx_xdp_opts *o)
 {
 	/* The CLI holds the instance claim: no live owner of IFACE here. */
-	struct wgx_loader_opts lo = { .iface = o->iface,
-				      .mode = o->mode,
-				      .force = o->force,
-				      .reclaim_stale = true };
+	struct wgx_loader_opts lo = {
+		.iface = o->iface,
+		.mode = o->mode,
+		.force = o->force,
+		.reclaim_stale = true,
+		.max_sessions = wgx_loader_sessions_for_peers(o->peers)
+	};
 	int err;
 
 	memset(x, 0, sizeof(*x));

@@ -27,6 +27,7 @@ struct wgx_xdp_opts {
 	enum wgx_loader_mode mode;
 	bool force;    /* replace a foreign XDP program */
 	uint16_t port; /* the bound listen port */
+	size_t peers;  /* configured now: the sessions map is sized for them */
 };
 
 /* Attach and fill the maps; the reason is logged on failure. */
