@@ -294,8 +294,12 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 	json_counters(&j, dev, info);
 	wgx_json_object_end(&j);
 	err = wgx_json_finish(&j);
+	/* Written as it is: a printf of 25 MiB would format it twice. */
 	if (!err)
-		err = wgx_control_reply_printf(r, "%s\n", wgx_json_str(&j));
+		err = wgx_control_reply_write(r, wgx_json_str(&j),
+					      strlen(wgx_json_str(&j)));
+	if (!err)
+		err = wgx_control_reply_write(r, "\n", 1);
 	wgx_json_free(&j);
 	return err;
 }
