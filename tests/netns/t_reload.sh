@@ -5,7 +5,8 @@
 # session must survive every reload (same latest_handshake, no empty
 # iperf3 interval); a removed C is gone from show, its routes are gone and
 # its old session no longer decrypts; a broken config is refused with
-# file:line and changes nothing. Runs in about 45 s.
+# file:line and changes nothing. At the end a new ListenPort: N's sockets
+# move to it, and B follows N there. Runs in about 50 s.
 #
 #                      netns wgx-<pid>-seg: bridge wgx<pid>br
 #                  +--------------+----------------+
@@ -66,7 +67,7 @@ wggo_peer() {
 # partial application would show.
 write_conf() {
 	local tmp=$CONF.new
-	write_wgxdp_conf "$tmp" n "$PORT_N" "$VPN_N/24" \
+	write_wgxdp_conf "$tmp" n "${LISTEN_N:-$PORT_N}" "$VPN_N/24" \
 		"$(pubkey b)" "$VPN_B/32" "$UL_B:$PORT_B" || return 1
 	if [ "$1" != without ]; then
 		wgxdp_conf_add_peer "$tmp" "$(pubkey c)" "$VPN_C/32, $NET_C" \
@@ -292,5 +293,27 @@ stream_ok() {
 check "B's stream: every 1 s interval carried data" stream_ok
 check "B's session never renewed during the test" b_kept
 check "ping B -> N at the end" ping_ok "$NS_B" "$VPN_N"
+
+# ---- 5: a new ListenPort moves N's sockets; B follows N there
+
+LISTEN_N=51830
+# listens_on PORT: N's wgxdp has a UDP socket on PORT, and show says so.
+listens_on() {
+	local shown
+	shown=$(show_n | jq -r .listen_port)
+	echo "show: listen_port $shown"
+	[ "$shown" = "$1" ] &&
+		ip netns exec "$NS_N" ss -Hlun "sport = :$1" | grep -q .
+}
+# not_listening PORT: no socket of N's is on PORT any more.
+not_listening() {
+	! ip netns exec "$NS_N" ss -Hlun "sport = :$1" | grep -q .
+}
+check "reload with a new ListenPort" eval 'write_conf without && reload_cli'
+check "N listens on the new port" listens_on "$LISTEN_N"
+check "and no longer on the old one" not_listening "$PORT_N"
+# N speaks first: B learns N's new endpoint from it (roaming).
+check "ping N -> B from the new port" ping_ok "$NS_N" "$VPN_B"
+check "ping B -> N to the new port" ping_ok "$NS_B" "$VPN_N"
 
 finish

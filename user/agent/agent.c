@@ -37,6 +37,8 @@ struct agent {
 	struct wgx_datapath *dp;
 	struct wgx_xdp xdp;
 	struct wgx_control_server control;
+	/* How the datapath was started, to start it again (new port). */
+	unsigned int offloads, workers;
 	int epoll_fd, timer_fd, signal_fd;
 	bool stop;
 	bool tunnel_open, control_open;
@@ -128,12 +130,71 @@ static const char *first_error(const struct wgx_config_errors *errs)
 	return NULL;
 }
 
+/* A UDP port nobody else holds on the underlay (IPv4 tells). */
+static bool port_free(const struct agent *a, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return true; /* let the bind itself say what is wrong */
+	setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->opts->iface,
+		   (socklen_t)strlen(a->opts->iface));
+	ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int start_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
+{
+	struct wgx_socket_opts so = { .iface = a->opts->iface,
+				      .workers = a->workers,
+				      .tun_fds = a->tunnel.tun.fds,
+				      .port = port,
+				      .fwmark = fwmark,
+				      .offloads = a->offloads };
+
+	return wgx_dp_socket_create(a->dev, &so, &a->dp);
+}
+
+/*
+ * ListenPort and FwMark belong to the sockets: a new pool of workers binds
+ * them (a pause of a few milliseconds; sessions and peers are the
+ * device's and stay). Should that fail, the old settings come back.
+ */
+static void restart_datapath(struct agent *a, const struct wgx_config *cfg)
+{
+	uint16_t old_port = a->dp->port;
+	int err;
+
+	a->dp->ops->destroy(a->dp);
+	a->dp = NULL;
+	err = start_datapath(a, cfg->listen_port, cfg->fwmark);
+	if (err) {
+		wgx_log_error("reload: couldn't bind the new ListenPort or "
+			      "FwMark (%s): keeping port %u",
+			      strerror(-err), old_port);
+		err = start_datapath(a, old_port, a->config->fwmark);
+	}
+	if (err) {
+		wgx_log_error("Couldn't restart the datapath: %s: stopping",
+			      strerror(-err));
+		a->stop = true;
+		return;
+	}
+	wgx_xdp_set_port(&a->xdp, a->dp->port);
+	wgx_log_info("listening on UDP port %u", a->dp->port);
+}
+
 static int reload(struct agent *a, struct wgx_control_reply *r)
 {
 	struct wgx_config_opts copts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
 	struct wgx_config_errors errs = { 0 };
 	struct wgx_peer_config_stats st;
 	struct wgx_config *cfg = NULL;
+	bool new_sockets;
 	char why[256];
 	int err;
 
@@ -166,14 +227,21 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 		return r ? wgx_control_reply_error(r, -EINVAL, "%s", why)
 			 : -EINVAL;
 	}
-	if (cfg->listen_port != a->config->listen_port &&
-	    (cfg->has & WGX_CONFIG_HAS_LISTEN_PORT))
-		wgx_log_warn("reload: ListenPort changes need detach and "
-			     "attach; still on %u",
-			     a->dp->port);
-	if (cfg->fwmark != a->config->fwmark)
-		wgx_log_warn("reload: FwMark changes need detach and attach; "
-			     "the sockets keep the old mark");
+	new_sockets = cfg->listen_port != a->config->listen_port ||
+		      cfg->fwmark != a->config->fwmark;
+	if (cfg->listen_port != a->config->listen_port && cfg->listen_port &&
+	    !port_free(a, cfg->listen_port)) {
+		wgx_config_free(cfg);
+		wgx_log_error("reload: ListenPort %u is in use: nothing "
+			      "changed",
+			      cfg->listen_port);
+		return r ? wgx_control_reply_error(
+				   r, -EADDRINUSE,
+				   "reload: ListenPort %u is in "
+				   "use: nothing changed",
+				   cfg->listen_port)
+			 : -EADDRINUSE;
+	}
 	if (cfg->mtu != a->config->mtu ||
 	    cfg->n_addresses != a->config->n_addresses)
 		wgx_log_warn("reload: MTU and Address changes need detach and "
@@ -189,6 +257,8 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 			 : err;
 	}
 	a->dev->fwmark = cfg->fwmark;
+	if (new_sockets)
+		restart_datapath(a, cfg);
 	err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
 	wgx_config_free(a->config);
 	a->config = cfg;
@@ -478,12 +548,9 @@ static int start(struct agent *a)
 		wgx_log_error("Couldn't configure peers: %s", strerror(-err));
 		return err;
 	}
-	so.iface = a->opts->iface;
-	so.tun_fds = a->tunnel.tun.fds;
-	so.port = a->config->listen_port;
-	so.fwmark = a->config->fwmark;
-	so.offloads = offloads;
-	err = wgx_dp_socket_create(a->dev, &so, &a->dp);
+	a->offloads = offloads;
+	a->workers = so.workers;
+	err = start_datapath(a, a->config->listen_port, a->config->fwmark);
 	if (!err)
 		err = start_xdp(a);
 	if (err)

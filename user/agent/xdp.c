@@ -108,6 +108,14 @@ void wgx_xdp_addresses_changed(struct wgx_xdp *x)
 			     x->ld.iface, strerror(-err));
 }
 
+void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port)
+{
+	if (!x->active || x->cfg.listen_port == port)
+		return;
+	x->cfg.listen_port = port;
+	wgx_loader_set_config(&x->ld, &x->cfg);
+}
+
 void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load)
 {
 	uint16_t flags = under_load ? WGX_XDP_UNDER_LOAD : 0;

@@ -37,6 +37,8 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 void wgx_xdp_stop(struct wgx_xdp *x);
 /* The address-watch fd is readable: re-read IFACE's addresses. */
 void wgx_xdp_addresses_changed(struct wgx_xdp *x);
+/* The listen port changed (a reload): the program classifies that one. */
+void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port);
 /* Tell the program whether to apply the per-source handshake budget. */
 void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load);
 /* Mirror the index slots of a peer's keypairs (after a change). */

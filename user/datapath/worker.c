@@ -273,7 +273,10 @@ static void pool_destroy(struct wgx_datapath *dp)
 	struct wgx_pool *pool = (struct wgx_pool *)dp;
 
 	pool_stop(pool);
+	/* No reader is left: what waited for the workers can go now, and
+	 * no later generation is measured against these rings. */
 	wgx_reclaim_set_barrier(&pool->dev->reclaim, NULL);
+	wgx_reclaim_flush(&pool->dev->reclaim);
 	for (unsigned int i = 0; i < pool->n; i++)
 		worker_release(&pool->w[i]);
 	if (pool->stop_fd >= 0)
