@@ -171,7 +171,7 @@ static void test_netlink_parse_malformed(void)
 static void test_netlink_bad_handle_args(void)
 {
 	/* Rejected before any socket is touched. */
-	struct wgx_nl nl = { .fd = -1 };
+	struct wgx_nl nl = { .sock = NULL };
 	struct wgx_nl_route r = { .family = AF_INET,
 				  .prefix = 33,
 				  .ifindex = 1 };
