@@ -670,11 +670,11 @@ int wgx_nl_route_msg(void *buf, size_t size, uint16_t type, uint16_t flags,
 	rtm->rtm_type = RTN_UNICAST;
 	if (type == RTM_NEWROUTE) {
 		/* What `ip route add P dev D` sends: a link-scope route. */
-		rtm->rtm_protocol = RTPROT_BOOT;
+		rtm->rtm_protocol = r->protocol ? r->protocol : RTPROT_BOOT;
 		rtm->rtm_scope = RT_SCOPE_LINK;
 	} else {
-		/* Wildcards: delete whatever protocol and scope it has. */
-		rtm->rtm_protocol = RTPROT_UNSPEC;
+		/* Wildcards (but a protocol given): any scope. */
+		rtm->rtm_protocol = r->protocol;
 		rtm->rtm_scope = RT_SCOPE_NOWHERE;
 	}
 	/* The kernel refuses a destination with host bits set. */

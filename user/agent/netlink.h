@@ -75,9 +75,12 @@ struct wgx_nl_route {
 	 * deleting, 0 matches any metric.
 	 */
 	uint32_t metric;
-	/* Filled in by listing: RTPROT_* and RTN_* (RTN_UNICAST, ...). */
+	/*
+	 * RTPROT_*: 0 adds RTPROT_BOOT (what `ip route add` gives) and, when
+	 * deleting, matches any protocol, like metric.
+	 */
 	uint8_t protocol;
-	uint8_t type;
+	uint8_t type; /* RTN_*, filled in by listing; adds are RTN_UNICAST */
 };
 
 /*
