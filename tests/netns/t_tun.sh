@@ -342,6 +342,32 @@ if routes_step "Table = 100"; then
 fi
 routes_stop "Table = 100"
 
+# A prefix already routed through another device: `ip route add` fails
+# with EEXIST (wg-quick would stop there); it is left alone, the other
+# routes of the batch go in, and a reload never removes it.
+ip -n "$ns" link set lo up
+ip -n "$ns" route add 10.77.0.0/16 dev lo
+conf e1 "$addr" <<<'10.77.1.0/24
+10.77.0.0/16
+10.78.0.0/16'
+conf e2 "$addr" <<<'10.78.0.0/16'
+routes_start "$tmp"/e{1,2}.conf
+if routes_step "a prefix routed elsewhere"; then
+	expect_routes "a prefix routed elsewhere is left alone, the rest added" \
+		<<<"10.77.1.0/24 10.78.0.0/16"
+	routes_next
+fi
+if routes_step "reload: the prefix routed elsewhere dropped"; then
+	expect_routes "reload: routes follow the config" <<<"10.78.0.0/16"
+	if ip -n "$ns" route show 10.77.0.0/16 | grep -q 'dev lo'; then
+		pass "reload: a route that is not ours stays"
+	else
+		fail "reload: a route that is not ours stays"
+	fi
+	routes_next
+fi
+routes_stop "routed elsewhere"
+
 # Scale: 10,000 peers of one /32 and one /128 each, then half of them
 # replaced; then the same prefixes all covered by the Address subnets.
 kill "$mon_pid" 2>/dev/null

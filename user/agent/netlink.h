@@ -8,8 +8,7 @@
  * call returns 0 or the kernel's own -errno (-EEXIST, -ESRCH, -ENODEV,
  * -EINVAL, ...); when the kernel explains a failure (extended ACK) the text
  * is left in nl->err_msg for the caller's message. Route changes also come
- * in batches: many requests per sendmsg, every one acked, each result
- * reported. A handle is not thread-safe: one per thread, or one owner (the
+ * in batches: many requests per sendmsg, each result reported. A handle is not thread-safe: one per thread, or one owner (the
  * agent).
  *
  * Addresses are raw bytes in network order: 4 for AF_INET, 16 for AF_INET6.
@@ -166,10 +165,11 @@ int wgx_nl_route_dump(struct wgx_nl *nl, int family, uint32_t table,
 		      int ifindex, wgx_nl_route_cb cb, void *ctx);
 /*
  * n adds or deletes, as wgx_nl_route_add and wgx_nl_route_del do one, sent
- * many to a sendmsg (as many as the receive buffer can hold the acks of).
- * err[i] gets route i's own result. Returns 0 once every request has its
- * answer, or -errno when the exchange itself failed (the requests without
- * an answer then have that error too).
+ * 64 to a sendmsg; only the last of each batch asks for an ack, the others
+ * answer when they fail. err[i] gets route i's own result. Returns 0 once
+ * every batch is answered, or -errno when an exchange itself failed (its
+ * requests without an answer then have that error too: they may or may
+ * not have been applied).
  */
 int wgx_nl_route_add_batch(struct wgx_nl *nl, const struct wgx_nl_route *r,
 			   size_t n, enum wgx_nl_route_mode mode, int *err);

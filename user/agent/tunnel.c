@@ -203,11 +203,23 @@ static void flush(struct sync *s, bool add)
 					    WGX_NL_ROUTE_ADD, s->err);
 	else
 		rc = wgx_nl_route_del_batch(&t->nl, s->chunk, s->n, s->err);
-	(void)rc; /* a failed exchange is every unanswered route's result */
+	if (rc)
+		wgx_log_error("Couldn't %s routes on %s: %s (the next reload "
+			      "checks them)",
+			      add ? "add" : "remove", t->tun.name,
+			      strerror(-rc));
 	for (size_t i = 0; i < s->n; i++) {
 		struct wgx_prefix_slot *slot = s->slots[i];
 		int err = s->err[i];
 
+		if (rc && err == rc) {
+			/* No answer: the route may or may not be there. It
+			 * stays ours; the next sync's dump will tell. */
+			if (!s->first_err)
+				s->first_err = err;
+			s->failed++;
+			continue;
+		}
 		if (!add && (!err || err == -ESRCH)) {
 			/* Gone already is as good as removed. */
 			slot->flags |= R_DROP;
