@@ -217,7 +217,6 @@ static void flush(struct sync *s, bool add)
 			 * stays ours; the next sync's dump will tell. */
 			if (!s->first_err)
 				s->first_err = err;
-			s->failed++;
 			continue;
 		}
 		if (!add && (!err || err == -ESRCH)) {
@@ -350,10 +349,8 @@ int wgx_tunnel_sync_routes(struct wgx_tunnel *t, const struct wgx_config *cfg)
 		return -ENOMEM;
 	s->t = t;
 	wgx_prefix_set_init(&s->foreign);
-	err = wgx_prefix_set_reserve(&t->installed,
-				     wgx_config_count_allowed_ips(cfg));
-	if (!err)
-		err = read_routes(s);
+	/* Grown as routes are added: covered prefixes cost no memory. */
+	err = read_routes(s);
 	if (!err)
 		err = want_config(s, cfg);
 	if (!err) {
