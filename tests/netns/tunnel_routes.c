@@ -5,8 +5,9 @@
  * `attach` does), then syncs the routes to each further config file
  * (wgx_tunnel_sync_routes, as `reload` does). Before each sync, and
  * before closing the TUN at the end, it waits for a line on stdin (or its
- * end), so the script can look at the routes, or change them, in between. After each step it
- * prints "ok STEP MS" (or "fail STEP reason"); MS is the step's time.
+ * end), so the script can look at the routes, or change them, in between.
+ * After each step it prints "ok STEP MS" (or "fail STEP reason"); MS is
+ * the step's time.
  *
  * Usage: tunnel_routes TUN CONFIG [CONFIG...]
  * Needs root, in a throw-away network namespace.

@@ -4,12 +4,12 @@
  * `ip link`, `ip address` and `ip route` (and so wg-quick) manage, plus a
  * watch on address changes.
  *
- * Every request carries NLM_F_ACK and waits for the kernel's answer, so each
- * call returns 0 or the kernel's own -errno (-EEXIST, -ESRCH, -ENODEV,
- * -EINVAL, ...); when the kernel explains a failure (extended ACK) the text
- * is left in nl->err_msg for the caller's message. Route changes also come
- * in batches: many requests per sendmsg, each result reported. A handle is not thread-safe: one per thread, or one owner (the
- * agent).
+ * Every call waits for the kernel's answer, so each returns 0 or the
+ * kernel's own -errno (-EEXIST, -ESRCH, -ENODEV, -EINVAL, ...); when the
+ * kernel explains a failure (extended ACK) the text is left in nl->err_msg
+ * for the caller's message. Route changes also come in batches: many
+ * requests per sendmsg, each result reported. A handle is not thread-safe:
+ * one per thread, or one owner (the agent).
  *
  * Addresses are raw bytes in network order: 4 for AF_INET, 16 for AF_INET6.
  */
