@@ -16,7 +16,7 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-PKGS     := libsodium libcrypto libbpf libxdp liburcu-qsbr
+PKGS     := libsodium libcrypto libbpf libxdp liburcu-qsbr libmnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -69,7 +69,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
-	shellcheck ethtool liburcu-dev
+	shellcheck ethtool liburcu-dev libmnl-dev
 ifeq ($(shell uname -m),x86_64)
 DEB_PKGS += libipsec-mb-dev
 endif

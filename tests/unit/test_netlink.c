@@ -2,14 +2,20 @@
 /*
  * Parsing of address notifications (wgx_nl_addr_parse), fed hand-built
  * rtnetlink datagrams: good ones, and cut or malformed ones that must give
- * -EBADMSG without reading past the buffer. The socket side is exercised
- * against the kernel by tests/netns/tun_test.c.
+ * -EBADMSG without reading past the buffer. Then the framing underneath:
+ * route requests as built, and route, link and ack answers (built here
+ * with libmnl) as parsed. The socket side is exercised against the kernel
+ * by tests/netns/tun_test.c and tunnel_routes.c.
  */
 #include "test.h"
 
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include "agent/netlink.h"
@@ -168,10 +174,220 @@ static void test_netlink_parse_malformed(void)
 	CHECK(s.count == 0);
 }
 
+/* ---- framing: requests built, answers parsed ---- */
+
+/* The attribute of type in a message, after a header of hdr bytes. */
+static const struct nlattr *find_attr(const struct nlmsghdr *nh, size_t hdr,
+				      uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nh,
+			  hdr) if (mnl_attr_get_type(a) == type) return a;
+	return NULL;
+}
+
+static void test_netlink_route_msg(void)
+{
+	char buf[256] __attribute__((aligned(4))) = { 0 };
+	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nh);
+	const uint8_t want_dst[4] = { 10, 80, 1, 0 };
+	struct wgx_nl_route r = { .family = AF_INET,
+				  .prefix = 24,
+				  .dst = { 10, 80, 1, 2 },
+				  .ifindex = 7 };
+	const struct nlattr *a;
+	int len;
+
+	len = wgx_nl_route_msg(buf, sizeof(buf), RTM_NEWROUTE,
+			       NLM_F_CREATE | NLM_F_EXCL, &r);
+	CHECK(len > 0 && (size_t)len == nh->nlmsg_len);
+	CHECK(nh->nlmsg_type == RTM_NEWROUTE);
+	CHECK(nh->nlmsg_flags ==
+	      (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
+	/* `ip route add 10.80.1.0/24 dev D`: boot, link scope, main. */
+	CHECK(rtm->rtm_family == AF_INET && rtm->rtm_dst_len == 24);
+	CHECK(rtm->rtm_protocol == RTPROT_BOOT);
+	CHECK(rtm->rtm_scope == RT_SCOPE_LINK);
+	CHECK(rtm->rtm_type == RTN_UNICAST);
+	CHECK(rtm->rtm_table == RT_TABLE_MAIN);
+	/* Host bits cleared, as the kernel insists. */
+	a = find_attr(nh, sizeof(*rtm), RTA_DST);
+	CHECK(a && mnl_attr_get_payload_len(a) == 4);
+	CHECK(a && !memcmp(mnl_attr_get_payload(a), want_dst, 4));
+	a = find_attr(nh, sizeof(*rtm), RTA_OIF);
+	CHECK(a && mnl_attr_get_u32(a) == 7);
+	a = find_attr(nh, sizeof(*rtm), RTA_TABLE);
+	CHECK(a && mnl_attr_get_u32(a) == RT_TABLE_MAIN);
+	CHECK(!find_attr(nh, sizeof(*rtm), RTA_PRIORITY));
+
+	/* A delete of our own: protocol and metric named; table 1000 only
+	 * fits RTA_TABLE; /0 has no RTA_DST. */
+	r.family = AF_INET6;
+	r.prefix = 0;
+	r.table = 1000;
+	r.metric = 1024;
+	r.protocol = RTPROT_BOOT;
+	len = wgx_nl_route_msg(buf, sizeof(buf), RTM_DELROUTE, 0, &r);
+	CHECK(len > 0);
+	CHECK(nh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK));
+	CHECK(rtm->rtm_family == AF_INET6 && rtm->rtm_dst_len == 0);
+	CHECK(rtm->rtm_protocol == RTPROT_BOOT);
+	CHECK(rtm->rtm_scope == RT_SCOPE_NOWHERE);
+	CHECK(rtm->rtm_table == RT_TABLE_UNSPEC);
+	CHECK(!find_attr(nh, sizeof(*rtm), RTA_DST));
+	a = find_attr(nh, sizeof(*rtm), RTA_TABLE);
+	CHECK(a && mnl_attr_get_u32(a) == 1000);
+	a = find_attr(nh, sizeof(*rtm), RTA_PRIORITY);
+	CHECK(a && mnl_attr_get_u32(a) == 1024);
+	/* Too small a buffer is refused, never overrun. */
+	r.prefix = 64;
+	for (size_t size = 0; size < (size_t)len + 20; size++)
+		CHECK(wgx_nl_route_msg(buf, size, RTM_NEWROUTE, 0, &r) ==
+		      (size < (size_t)len + 20 ? -EMSGSIZE : len + 20));
+	CHECK(wgx_nl_route_msg(buf, sizeof(buf), RTM_NEWROUTE, 0, &r) ==
+	      len + 20);
+}
+
+/* An RTM_NEWROUTE as the kernel sends it in a dump. */
+static struct nlmsghdr *route_reply(char *buf, uint8_t family, uint8_t len,
+				    const void *dst, size_t dst_len)
+{
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nh, sizeof(*rtm));
+
+	nh->nlmsg_type = RTM_NEWROUTE;
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = len;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_KERNEL;
+	rtm->rtm_type = RTN_UNICAST;
+	if (dst_len)
+		mnl_attr_put(nh, RTA_DST, dst_len, dst);
+	mnl_attr_put_u32(nh, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put_u32(nh, RTA_OIF, 9);
+	mnl_attr_put_u32(nh, RTA_PRIORITY, 256);
+	return nh;
+}
+
+static void test_netlink_route_parse(void)
+{
+	char buf[256] __attribute__((aligned(4)));
+	struct wgx_nl_route r;
+	struct nlmsghdr *nh;
+
+	nh = route_reply(buf, AF_INET6, 64, v6, 16);
+	CHECK(wgx_nl_route_parse(nh, &r) == 1);
+	CHECK(r.family == AF_INET6 && r.prefix == 64 && r.ifindex == 9);
+	CHECK(r.table == RT_TABLE_MAIN && r.metric == 256);
+	CHECK(r.protocol == RTPROT_KERNEL && r.type == RTN_UNICAST);
+	CHECK_MEM(r.dst, v6, 16);
+	/* An IPv4 route with a 16-byte destination is malformed. */
+	nh = route_reply(buf, AF_INET, 24, v6, 16);
+	CHECK(wgx_nl_route_parse(nh, &r) == -EBADMSG);
+	/* So is a prefix longer than the family's. */
+	nh = route_reply(buf, AF_INET, 33, v4_local, 4);
+	CHECK(wgx_nl_route_parse(nh, &r) == -EBADMSG);
+	/* Another family (IPMR, 128) or message type: skipped. */
+	nh = route_reply(buf, 128, 32, v4_local, 4);
+	CHECK(wgx_nl_route_parse(nh, &r) == 0);
+	nh = route_reply(buf, AF_INET, 32, v4_local, 4);
+	nh->nlmsg_type = RTM_NEWADDR;
+	CHECK(wgx_nl_route_parse(nh, &r) == 0);
+	/* Too short for its rtmsg. */
+	nh->nlmsg_type = RTM_NEWROUTE;
+	nh->nlmsg_len = MNL_NLMSG_HDRLEN + 4;
+	CHECK(wgx_nl_route_parse(nh, &r) == -EBADMSG);
+}
+
+static void test_netlink_link_parse(void)
+{
+	char buf[512] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nh, sizeof(*ifi));
+	struct nlattr *info, *data;
+	struct wgx_nl_link l;
+
+	nh->nlmsg_type = RTM_NEWLINK;
+	ifi->ifi_index = 4;
+	ifi->ifi_flags = IFF_UP | IFF_POINTOPOINT;
+	mnl_attr_put_strz(nh, IFLA_IFNAME, "wg0");
+	mnl_attr_put_u32(nh, IFLA_MTU, 1420);
+	mnl_attr_put_u8(nh, IFLA_CARRIER, 1);
+	info = mnl_attr_nest_start(nh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nh, IFLA_INFO_KIND, "tun");
+	data = mnl_attr_nest_start(nh, IFLA_INFO_DATA);
+	mnl_attr_put_u8(nh, IFLA_TUN_TYPE, IFF_TUN);
+	mnl_attr_put_u8(nh, IFLA_TUN_MULTI_QUEUE, 1);
+	mnl_attr_put_u32(nh, IFLA_TUN_NUM_QUEUES, 2);
+	mnl_attr_put_u32(nh, IFLA_TUN_NUM_DISABLED_QUEUES, 1);
+	/* A u32 where a u8 belongs is ignored, not misread. */
+	mnl_attr_put_u32(nh, IFLA_TUN_PERSIST, 1);
+	mnl_attr_nest_end(nh, data);
+	mnl_attr_nest_end(nh, info);
+	CHECK(wgx_nl_link_parse(nh, &l) == 1);
+	CHECK(l.ifindex == 4 && (l.flags & IFF_UP) && l.mtu == 1420);
+	CHECK(!strcmp(l.name, "wg0") && !strcmp(l.kind, "tun") && l.carrier);
+	CHECK(l.tun.present && l.tun.type == IFF_TUN && l.tun.multi_queue);
+	CHECK(l.tun.queues == 2 && l.tun.disabled_queues == 1);
+	CHECK(!l.tun.persist);
+	nh->nlmsg_type = RTM_NEWADDR;
+	CHECK(wgx_nl_link_parse(nh, &l) == 0);
+	nh->nlmsg_type = RTM_NEWLINK;
+	nh->nlmsg_len = MNL_NLMSG_HDRLEN + 2;
+	CHECK(wgx_nl_link_parse(nh, &l) == -EBADMSG);
+}
+
+static void test_netlink_ack_parse(void)
+{
+	char buf[256] __attribute__((aligned(4)));
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nh, sizeof(*e));
+	char msg[32];
+	int *done;
+
+	nh->nlmsg_type = NLMSG_ERROR;
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == 0 && !msg[0]);
+	/* A capped error with the kernel's reason (extended ACK). */
+	e->error = -EEXIST;
+	e->msg.nlmsg_len = 60;
+	nh->nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
+	mnl_attr_put_strz(nh, NLMSGERR_ATTR_MSG, "Route exists, and more");
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == -EEXIST);
+	CHECK(!strcmp(msg, "Route exists, and more"));
+	/* Cut to the room given. */
+	CHECK(wgx_nl_ack_parse(nh, msg, 6) == -EEXIST && !strcmp(msg, "Route"));
+	/* Positive errors are a protocol violation. */
+	e->error = EEXIST;
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == -EPROTO);
+	/* Uncapped: the request (here its 16-byte header) comes first. */
+	nh = mnl_nlmsg_put_header(buf);
+	e = mnl_nlmsg_put_extra_header(nh, sizeof(*e));
+	nh->nlmsg_type = NLMSG_ERROR;
+	nh->nlmsg_flags = NLM_F_ACK_TLVS;
+	e->error = -EINVAL;
+	e->msg.nlmsg_len = MNL_NLMSG_HDRLEN + 8;
+	mnl_nlmsg_put_extra_header(nh, 8);
+	mnl_attr_put_strz(nh, NLMSGERR_ATTR_MSG, "bad mtu");
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == -EINVAL);
+	CHECK(!strcmp(msg, "bad mtu"));
+	/* Too short for an nlmsgerr. */
+	nh->nlmsg_len = MNL_NLMSG_HDRLEN + 4;
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == -EBADMSG);
+	/* The end of a dump, fine or failed. */
+	nh = mnl_nlmsg_put_header(buf);
+	nh->nlmsg_type = NLMSG_DONE;
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == 0);
+	done = mnl_nlmsg_put_extra_header(nh, sizeof(*done));
+	*done = -ENOBUFS;
+	CHECK(wgx_nl_ack_parse(nh, msg, sizeof(msg)) == -ENOBUFS);
+}
+
 static void test_netlink_bad_handle_args(void)
 {
 	/* Rejected before any socket is touched. */
-	struct wgx_nl nl = { .fd = -1 };
+	struct wgx_nl nl = { .sock = NULL };
 	struct wgx_nl_route r = { .family = AF_INET,
 				  .prefix = 33,
 				  .ifindex = 1 };
@@ -210,6 +426,13 @@ static const struct wgx_test netlink_tests[] = {
 	  test_netlink_parse_malformed },
 	{ "netlink: bad arguments refused before the kernel",
 	  test_netlink_bad_handle_args },
+	{ "netlink: route requests as `ip route` sends them",
+	  test_netlink_route_msg },
+	{ "netlink: route answers parsed, malformed ones refused",
+	  test_netlink_route_parse },
+	{ "netlink: link answers with TUN details", test_netlink_link_parse },
+	{ "netlink: acks, errors with the kernel's reason, dump ends",
+	  test_netlink_ack_parse },
 };
 
 WGX_SUITE(netlink_tests)

@@ -1,31 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A small rtnetlink client on a raw NETLINK_ROUTE socket: the links,
- * addresses and routes that `ip link`, `ip address` and `ip route` (and so
- * wg-quick) manage, plus a watch on address changes.
+ * A small rtnetlink client on libmnl: the links, addresses and routes that
+ * `ip link`, `ip address` and `ip route` (and so wg-quick) manage, plus a
+ * watch on address changes.
  *
- * Every request carries NLM_F_ACK and waits for the kernel's answer, so each
- * call returns 0 or the kernel's own -errno (-EEXIST, -ESRCH, -ENODEV,
- * -EINVAL, ...); when the kernel explains a failure (extended ACK) the text
- * is left in nl->err_msg for the caller's message. A handle is not
- * thread-safe: one per thread, or one owner (the agent).
+ * Every call waits for the kernel's answer, so each returns 0 or the
+ * kernel's own -errno (-EEXIST, -ESRCH, -ENODEV, -EINVAL, ...); when the
+ * kernel explains a failure (extended ACK) the text is left in nl->err_msg
+ * for the caller's message. Route changes also come in batches: many
+ * requests per sendmsg, each result reported. A handle is not thread-safe:
+ * one per thread, or one owner (the agent).
  *
  * Addresses are raw bytes in network order: 4 for AF_INET, 16 for AF_INET6.
  */
 #ifndef WGX_NETLINK_H
 #define WGX_NETLINK_H
 
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct mnl_socket;
+
 struct wgx_nl {
-	int fd;
+	struct mnl_socket *sock; /* NULL: not open */
 	uint32_t portid;
 	uint32_t seq;
-	char *buf;
-	size_t buf_size;
+	char *buf; /* answers */
+	char *tx;  /* a batch of requests */
 	/* The kernel's explanation of the last failure, "" when none. */
 	char err_msg[128];
 };
@@ -70,6 +74,12 @@ struct wgx_nl_route {
 	 * deleting, 0 matches any metric.
 	 */
 	uint32_t metric;
+	/*
+	 * RTPROT_*: 0 adds RTPROT_BOOT (what `ip route add` gives) and, when
+	 * deleting, matches any protocol, like metric.
+	 */
+	uint8_t protocol;
+	uint8_t type; /* RTN_*, filled in by listing; adds are RTN_UNICAST */
 };
 
 /*
@@ -142,6 +152,29 @@ int wgx_nl_route_del(struct wgx_nl *nl, const struct wgx_nl_route *r);
  */
 int wgx_nl_route_list(struct wgx_nl *nl, int family, uint32_t table,
 		      struct wgx_nl_route *out, size_t max);
+/*
+ * Every route of family (AF_UNSPEC: both) in table (0: main) whose device
+ * is ifindex (0: any), whatever its type, one cb call each; a negative
+ * return from cb becomes the result once the dump is read to its end. The
+ * kernel filters by table and device where it can (NETLINK_GET_STRICT_CHK,
+ * Linux 4.20), so a big table elsewhere costs little. -EINTR: the routes
+ * changed during the dump and cb saw an inconsistent set; start over.
+ */
+typedef int (*wgx_nl_route_cb)(void *ctx, const struct wgx_nl_route *r);
+int wgx_nl_route_dump(struct wgx_nl *nl, int family, uint32_t table,
+		      int ifindex, wgx_nl_route_cb cb, void *ctx);
+/*
+ * n adds or deletes, as wgx_nl_route_add and wgx_nl_route_del do one, sent
+ * 64 to a sendmsg; only the last of each batch asks for an ack, the others
+ * answer when they fail. err[i] gets route i's own result. Returns 0 once
+ * every batch is answered, or -errno when an exchange itself failed (its
+ * requests without an answer then have that error too: they may or may
+ * not have been applied).
+ */
+int wgx_nl_route_add_batch(struct wgx_nl *nl, const struct wgx_nl_route *r,
+			   size_t n, enum wgx_nl_route_mode mode, int *err);
+int wgx_nl_route_del_batch(struct wgx_nl *nl, const struct wgx_nl_route *r,
+			   size_t n, int *err);
 
 /*
  * Address changes. wgx_nl_addr_watch_open returns a non-blocking,
@@ -162,5 +195,21 @@ int wgx_nl_addr_watch_read(int fd, wgx_nl_addr_cb cb, void *ctx);
  */
 int wgx_nl_addr_parse(const void *buf, size_t len, wgx_nl_addr_cb cb,
 		      void *ctx);
+
+/*
+ * The framing underneath, for tests. wgx_nl_route_msg builds an
+ * RTM_NEWROUTE or RTM_DELROUTE request (flags beside NLM_F_REQUEST and
+ * NLM_F_ACK) in buf: its length, or -EINVAL, -ENODEV, -EMSGSIZE.
+ * wgx_nl_route_parse and wgx_nl_link_parse read one RTM_NEWROUTE or
+ * RTM_NEWLINK: 1 when out is filled, 0 for a message to skip (another
+ * type or family), -EBADMSG. wgx_nl_ack_parse gives the result an
+ * NLMSG_ERROR or NLMSG_DONE carries (0, -errno or -EBADMSG) and copies the
+ * kernel's explanation, if any, into msg ("" otherwise).
+ */
+int wgx_nl_route_msg(void *buf, size_t size, uint16_t type, uint16_t flags,
+		     const struct wgx_nl_route *r);
+int wgx_nl_route_parse(const struct nlmsghdr *nh, struct wgx_nl_route *out);
+int wgx_nl_link_parse(const struct nlmsghdr *nh, struct wgx_nl_link *out);
+int wgx_nl_ack_parse(const struct nlmsghdr *nh, char *msg, size_t size);
 
 #endif

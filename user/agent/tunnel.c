@@ -3,6 +3,7 @@
 #include "agent/tunnel.h"
 
 #include <errno.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,109 +63,323 @@ static int add_addresses(struct wgx_tunnel *t, const struct wgx_config *cfg)
 	return 0;
 }
 
-static bool route_equal(const struct wgx_nl_route *a,
-			const struct wgx_nl_route *b)
+/* Flags of an entry of t->installed during a sync. */
+enum {
+	R_WANT = 1 << 0, /* the config wants a route for it */
+	R_SEEN = 1 << 1, /* the kernel has it */
+	R_ADD = 1 << 2,	 /* to be (re)added */
+	R_DROP = 1 << 3, /* no longer ours */
+};
+
+enum {
+	/* Routes handed to the netlink batch calls at a time. */
+	CHUNK = 1024,
+	/* Failures logged one by one per sync; the rest are counted. */
+	LOG_FAILURES = 5,
+	DUMP_TRIES = 4,
+};
+
+struct sync {
+	struct wgx_tunnel *t;
+	/* Routes of the table through the TUN that are not ours. */
+	struct wgx_prefix_set foreign;
+	struct wgx_nl_route chunk[CHUNK];
+	struct wgx_prefix_slot *slots[CHUNK];
+	int err[CHUNK];
+	size_t n;
+	size_t added, removed, covered, existing, failed;
+	int first_err;
+};
+
+static void route_text(const struct wgx_prefix *p, char *buf, size_t size)
 {
-	return a->family == b->family && a->prefix == b->prefix &&
-	       !memcmp(a->dst, b->dst, a->family == AF_INET ? 4 : 16);
+	struct wgx_config_prefix c = { .family = p->family, .cidr = p->len };
+
+	memcpy(c.addr.bytes, p->addr, sizeof(p->addr));
+	wgx_config_prefix_format(&c, buf, size);
 }
 
-static bool route_in_config(const struct wgx_nl_route *r,
-			    const struct wgx_config *cfg)
+/* What the kernel gives a route added without one, as ours are. */
+static uint32_t default_metric(int family)
 {
+	return family == AF_INET6 ? 1024 : 0;
+}
+
+/* A route the kernel reported: one of ours, or one that may cover. */
+static int on_route(void *ctx, const struct wgx_nl_route *r)
+{
+	struct sync *s = ctx;
+	struct wgx_prefix_slot *mine;
+	struct wgx_prefix p;
+	bool added;
+
+	if (wgx_prefix_make(&p, r->family, r->dst, r->prefix) < 0)
+		return 0;
+	mine = wgx_prefix_set_find(&s->t->installed, &p);
+	if (mine && r->protocol == RTPROT_BOOT &&
+	    r->metric == default_metric(r->family)) {
+		mine->flags |= R_SEEN;
+		return 0;
+	}
+	return wgx_prefix_set_add(&s->foreign, &p, &added) ? 0 : -ENOMEM;
+}
+
+static void clear_flags(struct wgx_prefix_set *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		set->slots[i].flags = 0;
+}
+
+/* What is on the TUN now: ours marked R_SEEN, the rest in s->foreign. */
+static int read_routes(struct sync *s)
+{
+	struct wgx_tunnel *t = s->t;
+	int err = -EINTR;
+
+	for (int i = 0; i < DUMP_TRIES && err == -EINTR; i++) {
+		wgx_prefix_set_free(&s->foreign);
+		clear_flags(&t->installed);
+		err = wgx_nl_route_dump(&t->nl, AF_UNSPEC, t->table,
+					t->tun.ifindex, on_route, s);
+	}
+	if (err)
+		wgx_log_error("Couldn't list the routes of %s: %s", t->tun.name,
+			      strerror(-err));
+	return err;
+}
+
+/*
+ * Mark the config's prefixes R_WANT (adding the new ones to t->installed),
+ * except those a route that is not ours already covers: with Table auto
+ * one holding the prefix, as `ip route show dev TUN match PREFIX`
+ * finds it; with a table given, the same prefix (which wg-quick would
+ * fail to add).
+ */
+static int want_config(struct sync *s, const struct wgx_config *cfg)
+{
+	struct wgx_tunnel *t = s->t;
+
 	for (size_t i = 0; i < cfg->n_peers; i++) {
-		const struct wgx_config_peer *p = &cfg->peers[i];
+		const struct wgx_config_peer *peer = &cfg->peers[i];
 
-		for (size_t k = 0; k < p->n_allowed_ips; k++) {
-			const struct wgx_config_prefix *a = &p->allowed_ips[k];
-			struct wgx_nl_route c = { .family = (uint8_t)a->family,
-						  .prefix = a->cidr };
+		for (size_t k = 0; k < peer->n_allowed_ips; k++) {
+			const struct wgx_config_prefix *a =
+				&peer->allowed_ips[k];
+			struct wgx_prefix_slot *slot;
+			struct wgx_prefix p;
+			bool added, covered;
 
-			memcpy(c.dst, a->addr.bytes, 16);
-			if (route_equal(r, &c))
-				return true;
+			if (wgx_prefix_make(&p, a->family, a->addr.bytes,
+					    a->cidr) < 0)
+				return -EINVAL;
+			covered = t->table ? !!wgx_prefix_set_find(&s->foreign,
+								   &p)
+					   : wgx_prefix_set_covers(&s->foreign,
+								   &p);
+			if (covered) {
+				s->covered++;
+				continue;
+			}
+			slot = wgx_prefix_set_add(&t->installed, &p, &added);
+			if (!slot)
+				return -ENOMEM;
+			slot->flags |= R_WANT;
 		}
 	}
-	return false;
-}
-
-static bool route_installed(const struct wgx_tunnel *t,
-			    const struct wgx_nl_route *r)
-{
-	for (size_t i = 0; i < t->n_installed; i++)
-		if (route_equal(&t->installed[i], r))
-			return true;
-	return false;
-}
-
-static int remember_route(struct wgx_tunnel *t, const struct wgx_nl_route *r)
-{
-	if (t->n_installed == t->cap_installed) {
-		size_t cap = t->cap_installed ? 2 * t->cap_installed : 16;
-		struct wgx_nl_route *n =
-			realloc(t->installed, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		t->installed = n;
-		t->cap_installed = cap;
-	}
-	t->installed[t->n_installed++] = *r;
 	return 0;
 }
 
-static int add_route(struct wgx_tunnel *t, const struct wgx_config_prefix *a)
+/* Send the chunk (adds or deletes) and record each route's fate. */
+static void flush(struct sync *s, bool add)
 {
-	struct wgx_nl_route r = { .family = (uint8_t)a->family,
-				  .prefix = a->cidr,
-				  .ifindex = t->tun.ifindex,
-				  .table = t->table };
+	struct wgx_tunnel *t = s->t;
 	char text[64];
-	int err;
+	int rc;
 
-	memcpy(r.dst, a->addr.bytes, 16);
-	if (route_installed(t, &r))
-		return 0;
-	err = wgx_nl_route_add(&t->nl, &r, WGX_NL_ROUTE_ADD);
-	wgx_config_prefix_format(a, text, sizeof(text));
-	if (err == -EEXIST) {
-		/* Like wg-quick: a prefix already routed is left alone. */
-		wgx_log_debug("route %s already exists, left alone", text);
-		return 0;
+	if (!s->n)
+		return;
+	if (add)
+		rc = wgx_nl_route_add_batch(&t->nl, s->chunk, s->n,
+					    WGX_NL_ROUTE_ADD, s->err);
+	else
+		rc = wgx_nl_route_del_batch(&t->nl, s->chunk, s->n, s->err);
+	if (rc)
+		wgx_log_error("Couldn't %s routes on %s: %s (the next reload "
+			      "checks them)",
+			      add ? "add" : "remove", t->tun.name,
+			      strerror(-rc));
+	for (size_t i = 0; i < s->n; i++) {
+		struct wgx_prefix_slot *slot = s->slots[i];
+		int err = s->err[i];
+
+		if (rc && err == rc) {
+			/* No answer: the route may or may not be there. It
+			 * stays ours; the next sync's dump will tell. */
+			if (!s->first_err)
+				s->first_err = err;
+			continue;
+		}
+		if (!add && (!err || err == -ESRCH)) {
+			/* Gone already is as good as removed. */
+			slot->flags |= R_DROP;
+			s->removed++;
+			continue;
+		}
+		if (add && !err) {
+			s->added++;
+			continue;
+		}
+		if (add && err == -EEXIST) {
+			/* Like wg-quick: a prefix already routed (by
+			 * someone else, since) is left alone, not ours. */
+			slot->flags |= R_DROP;
+			s->existing++;
+			continue;
+		}
+		/* A route that failed to go stays ours: the next sync
+		 * tries again. One that failed to come is not ours. */
+		if (add)
+			slot->flags |= R_DROP;
+		if (!s->first_err)
+			s->first_err = err;
+		if (s->failed++ >= LOG_FAILURES)
+			continue;
+		route_text(&slot->p, text, sizeof(text));
+		wgx_log_error("Couldn't %s route %s dev %s: %s",
+			      add ? "add" : "remove", text, t->tun.name,
+			      strerror(-err));
 	}
-	if (err) {
-		wgx_log_error("Couldn't add route %s dev %s: %s", text,
-			      t->tun.name, strerror(-err));
-		return err;
+	s->n = 0;
+}
+
+static void queue(struct sync *s, struct wgx_prefix_slot *slot, bool add)
+{
+	struct wgx_nl_route *r = &s->chunk[s->n];
+
+	memset(r, 0, sizeof(*r));
+	r->family = slot->p.family;
+	r->prefix = slot->p.len;
+	memcpy(r->dst, slot->p.addr, sizeof(r->dst));
+	r->ifindex = s->t->tun.ifindex;
+	r->table = s->t->table;
+	if (!add) {
+		/* Only ours: never a route of the same prefix with another
+		 * protocol or metric (the kernel's subnet route). */
+		r->protocol = RTPROT_BOOT;
+		r->metric = default_metric(r->family);
 	}
-	return remember_route(t, &r);
+	s->slots[s->n++] = slot;
+	if (s->n == CHUNK)
+		flush(s, add);
+}
+
+/* Removes ours the config no longer wants; marks what must be added. */
+static void remove_unwanted(struct sync *s)
+{
+	struct wgx_prefix_set *set = &s->t->installed;
+
+	for (size_t i = 0; i < set->cap; i++) {
+		struct wgx_prefix_slot *slot = &set->slots[i];
+
+		if (!slot->p.family)
+			continue;
+		if (!(slot->flags & R_WANT)) {
+			if (slot->flags & R_SEEN)
+				queue(s, slot, false);
+			else /* someone removed it already */
+				slot->flags |= R_DROP;
+		} else if (!(slot->flags & R_SEEN)) {
+			/* New, or ours but removed behind our back. */
+			slot->flags |= R_ADD;
+		}
+	}
+	flush(s, false);
+}
+
+/*
+ * Adds what is marked R_ADD, longest prefixes first, as wg-quick does
+ * (`sort -nr -k 2 -t /` over `wg show allowed-ips`): a counting sort by
+ * length.
+ */
+static int add_wanted(struct sync *s)
+{
+	struct wgx_prefix_set *set = &s->t->installed;
+	size_t count[129] = { 0 }, start[130];
+	uint32_t *order;
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->cap; i++)
+		if (set->slots[i].flags & R_ADD) {
+			count[set->slots[i].p.len]++;
+			n++;
+		}
+	if (!n)
+		return 0;
+	order = malloc(n * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	start[128] = 0;
+	for (int len = 128; len > 0; len--)
+		start[len - 1] = start[len] + count[len];
+	for (size_t i = 0; i < set->cap; i++)
+		if (set->slots[i].flags & R_ADD)
+			order[start[set->slots[i].p.len]++] = (uint32_t)i;
+	for (size_t i = 0; i < n; i++)
+		queue(s, &set->slots[order[i]], true);
+	flush(s, true);
+	free(order);
+	return 0;
+}
+
+static bool still_ours(const struct wgx_prefix_slot *slot, void *ctx)
+{
+	(void)ctx;
+	return slot->p.family && !(slot->flags & R_DROP);
 }
 
 int wgx_tunnel_sync_routes(struct wgx_tunnel *t, const struct wgx_config *cfg)
 {
-	size_t i = 0;
+	struct sync *s;
+	int err;
 
 	if (!t->routes)
 		return 0;
-	while (i < t->n_installed) {
-		if (route_in_config(&t->installed[i], cfg)) {
-			i++;
-			continue;
-		}
-		wgx_nl_route_del(&t->nl, &t->installed[i]);
-		t->installed[i] = t->installed[--t->n_installed];
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->t = t;
+	wgx_prefix_set_init(&s->foreign);
+	/* Grown as routes are added: covered prefixes cost no memory. */
+	err = read_routes(s);
+	if (!err)
+		err = want_config(s, cfg);
+	if (!err) {
+		remove_unwanted(s);
+		err = add_wanted(s);
 	}
-	for (i = 0; i < cfg->n_peers; i++) {
-		const struct wgx_config_peer *p = &cfg->peers[i];
-
-		for (size_t k = 0; k < p->n_allowed_ips; k++) {
-			int err = add_route(t, &p->allowed_ips[k]);
-
-			if (err)
-				return err;
-		}
-	}
-	return 0;
+	if (err == -ENOMEM)
+		wgx_log_error("Couldn't sync the routes of %s: out of memory",
+			      t->tun.name);
+	/* Whatever happened, t->installed holds exactly the routes we own. */
+	if (err)
+		for (size_t i = 0; i < t->installed.cap; i++)
+			if ((t->installed.slots[i].flags & R_WANT) &&
+			    !(t->installed.slots[i].flags & R_SEEN))
+				t->installed.slots[i].flags |= R_DROP;
+	wgx_prefix_set_filter(&t->installed, still_ours, NULL);
+	clear_flags(&t->installed);
+	if (s->failed > LOG_FAILURES)
+		wgx_log_error("... and %zu more route failures on %s",
+			      s->failed - LOG_FAILURES, t->tun.name);
+	wgx_log_debug("routes on %s: %zu added, %zu removed, %zu covered by "
+		      "a route already there, %zu existed; %zu ours",
+		      t->tun.name, s->added, s->removed, s->covered,
+		      s->existing, t->installed.n);
+	if (!err)
+		err = s->first_err;
+	wgx_prefix_set_free(&s->foreign);
+	free(s);
+	return err;
 }
 
 /* With the offloads if asked and the kernel has them, else without. */
@@ -226,9 +441,7 @@ int wgx_tunnel_open(struct wgx_tunnel *t, const char *name,
 	return 0;
 fail:
 	wgx_tun_close(&t->tun);
-	free(t->installed);
-	t->installed = NULL;
-	t->n_installed = t->cap_installed = 0;
+	wgx_prefix_set_free(&t->installed);
 fail_nl:
 	wgx_nl_close(&t->nl);
 	return err;
@@ -238,7 +451,5 @@ void wgx_tunnel_close(struct wgx_tunnel *t)
 {
 	wgx_tun_close(&t->tun);
 	wgx_nl_close(&t->nl);
-	free(t->installed);
-	t->installed = NULL;
-	t->n_installed = t->cap_installed = 0;
+	wgx_prefix_set_free(&t->installed);
 }
