@@ -882,7 +882,29 @@ static void test_control_client_progress(void)
 	stop_server(&f);
 }
 
+/* A first buffer becomes the payload; a later one is appended. */
+static void test_control_reply_adopt(void)
+{
+	struct wgx_control_reply r = { 0 };
+	char *a = malloc(16), *b = malloc(16);
+
+	CHECK(a && b);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return;
+	}
+	strcpy(a, "first");
+	strcpy(b, "+second");
+	CHECK(wgx_control_reply_adopt(&r, a, 5, 16) == 0);
+	CHECK(r.data == a && r.len == 5);
+	CHECK(wgx_control_reply_adopt(&r, b, 7, 16) == 0);
+	CHECK(r.len == 12 && !strcmp(r.data, "first+second"));
+	free(r.data);
+}
+
 static const struct wgx_test control_tests[] = {
+	{ "control: a reply takes over a buffer", test_control_reply_adopt },
 	{ "control: round trip (identity, show, arguments, 1 MiB)",
 	  test_control_round_trip },
 	{ "control: unknown command and handler errors", test_control_errors },

@@ -297,7 +297,27 @@ static void test_json_file_error(void)
 	fclose(f);
 }
 
+/* The text can be handed over whole; the writer is empty afterwards. */
+static void test_json_take(void)
+{
+	struct wgx_json j;
+	size_t len, cap;
+	char *text;
+
+	wgx_json_init(&j, false);
+	wgx_json_object_begin(&j);
+	wgx_json_kv_uint(&j, "a", 1);
+	wgx_json_object_end(&j);
+	CHECK(wgx_json_finish(&j) == 0);
+	text = wgx_json_take(&j, &len, &cap);
+	CHECK(text && !strcmp(text, "{\"a\":1}") && len == 7 && cap > len);
+	CHECK(wgx_json_take(&j, &len, &cap) == NULL && len == 0);
+	free(text);
+	wgx_json_free(&j);
+}
+
 static const struct wgx_test json_tests[] = {
+	{ "json: take hands the text over", test_json_take },
 	{ "json: string escaping", test_json_escaping },
 	{ "json: UTF-8 kept, invalid bytes replaced", test_json_utf8 },
 	{ "json: nesting, compact", test_json_nesting_compact },

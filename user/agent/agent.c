@@ -260,13 +260,15 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 	if (new_sockets)
 		restart_datapath(a, cfg);
 	err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
-	wgx_config_free(a->config);
-	a->config = cfg;
 	wgx_log_info("reloaded %s: %zu peers (%zu added, %zu removed, %zu "
 		     "changed; allowed IPs: %zu added, %zu removed)",
 		     a->opts->config_path, cfg->n_peers, st.peers_added,
 		     st.peers_removed, st.peers_changed, st.allowed_ips_added,
 		     st.allowed_ips_removed);
+	/* The peers are the device's now: keep only the [Interface]. */
+	wgx_config_drop_peers(cfg);
+	wgx_config_free(a->config);
+	a->config = cfg;
 	if (err && r)
 		return wgx_control_reply_error(r, err, "reload: %s",
 					       strerror(-err));
@@ -548,6 +550,7 @@ static int start(struct agent *a)
 		wgx_log_error("Couldn't configure peers: %s", strerror(-err));
 		return err;
 	}
+	wgx_config_drop_peers(a->config);
 	a->offloads = offloads;
 	a->workers = so.workers;
 	err = start_datapath(a, a->config->listen_port, a->config->fwmark);

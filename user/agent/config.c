@@ -1472,6 +1472,15 @@ int wgx_config_parse_file(const char *path, const struct wgx_config_opts *opts,
 	return ret;
 }
 
+void wgx_config_drop_peers(struct wgx_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		peer_release(&cfg->peers[i]);
+	free(cfg->peers);
+	cfg->peers = NULL;
+	cfg->n_peers = 0;
+}
+
 void wgx_config_free(struct wgx_config *cfg)
 {
 	struct wgx_config_secrets *s, *next;

@@ -206,6 +206,12 @@ int wgx_config_parse_buf(const char *name, const char *buf, size_t len,
 			 struct wgx_config **out,
 			 struct wgx_config_errors *errs);
 
+/*
+ * Forget the [Peer] sections (wiping their keys) and keep the
+ * [Interface]: what a running instance still compares a reload against,
+ * once the peers are the device's.
+ */
+void wgx_config_drop_peers(struct wgx_config *cfg);
 /* Wipes and frees every key; NULL is fine. */
 void wgx_config_free(struct wgx_config *cfg);
 void wgx_config_errors_free(struct wgx_config_errors *errs);

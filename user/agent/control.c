@@ -78,6 +78,24 @@ int wgx_control_reply_write(struct wgx_control_reply *r, const void *data,
 	return 0;
 }
 
+int wgx_control_reply_adopt(struct wgx_control_reply *r, char *buf, size_t len,
+			    size_t cap)
+{
+	int err;
+
+	if (!r->err && !r->len && len < cap && len <= WGX_CONTROL_PAYLOAD_MAX) {
+		free(r->data);
+		r->data = buf;
+		r->len = len;
+		r->cap = cap;
+		r->data[len] = '\0';
+		return 0;
+	}
+	err = wgx_control_reply_write(r, buf, len);
+	free(buf);
+	return err;
+}
+
 int wgx_control_reply_printf(struct wgx_control_reply *r, const char *fmt, ...)
 {
 	char small[256], *heap;

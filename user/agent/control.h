@@ -66,6 +66,13 @@ struct wgx_control_reply {
 /* Append to the payload; 0 or the sticky error. */
 int wgx_control_reply_write(struct wgx_control_reply *r, const void *data,
 			    size_t len);
+/*
+ * Append a malloc'd buffer of len bytes (capacity cap > len), taking it
+ * over: the payload itself when it is the first, so a large answer is not
+ * copied. 0 or the sticky error (buf is freed either way).
+ */
+int wgx_control_reply_adopt(struct wgx_control_reply *r, char *buf,
+			    size_t len, size_t cap);
 __attribute__((format(printf, 2, 3))) int wgx_control_reply_printf(
 	struct wgx_control_reply *r, const char *fmt, ...);
 /*

@@ -355,3 +355,16 @@ const char *wgx_json_str(const struct wgx_json *j)
 {
 	return j->buf ? j->buf : "";
 }
+
+char *wgx_json_take(struct wgx_json *j, size_t *len, size_t *cap)
+{
+	char *buf = j->out || j->err ? NULL : j->buf;
+
+	*len = buf ? j->len : 0;
+	*cap = buf ? j->cap : 0;
+	if (buf) {
+		j->buf = NULL;
+		j->len = j->cap = 0;
+	}
+	return buf;
+}

@@ -69,5 +69,11 @@ void wgx_json_kv_bool(struct wgx_json *j, const char *key, bool v);
 int wgx_json_finish(struct wgx_json *j);
 /* The text so far ("" when empty or when writing to a FILE). */
 const char *wgx_json_str(const struct wgx_json *j);
+/*
+ * Hand the text over (a malloc'd, NUL-terminated buffer of *len bytes and
+ * *cap capacity, NULL when writing to a file or failed): j is empty
+ * afterwards. Saves a copy of a large document.
+ */
+char *wgx_json_take(struct wgx_json *j, size_t *len, size_t *cap);
 
 #endif
