@@ -71,8 +71,8 @@ int wgx_control_reply_write(struct wgx_control_reply *r, const void *data,
  * over: the payload itself when it is the first, so a large answer is not
  * copied. 0 or the sticky error (buf is freed either way).
  */
-int wgx_control_reply_adopt(struct wgx_control_reply *r, char *buf,
-			    size_t len, size_t cap);
+int wgx_control_reply_adopt(struct wgx_control_reply *r, char *buf, size_t len,
+			    size_t cap);
 __attribute__((format(printf, 2, 3))) int wgx_control_reply_printf(
 	struct wgx_control_reply *r, const char *fmt, ...);
 /*
