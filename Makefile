@@ -198,7 +198,8 @@ lint:
 		$(filter-out %.bpf.c,$(wildcard tests/bpf/*.c)) tools/bench
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
-		tests/netns/*.sh tools/demo tools/bench/tunnel tools/bench/flood .ci/run
+		tests/netns/*.sh tools/demo tools/bench/tunnel tools/bench/flood \
+		tools/bench/scale .ci/run
 
 # The front door: install, build, and run the two-namespace demo.
 demo: deps
