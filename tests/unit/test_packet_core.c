@@ -364,6 +364,30 @@ out:
 	rig_stop(&r);
 }
 
+/* Authenticated, but neither IPv4 nor IPv6 inside: counted, not written. */
+static void test_rx_bad_inner(void)
+{
+	uint8_t inner[INNER], msg[256], buf[2048];
+	struct rig r;
+	size_t n;
+
+	CHECK(rig_start(&r, 1, false) == 0);
+	if (!r.dp)
+		goto out;
+	inner_packet(inner, "10.0.0.2", "10.0.0.1", 1);
+	inner[0] = 0x75; /* version 7 */
+	n = remote_seal(&r, inner, INNER, msg, sizeof(msg));
+	fake_net_push(&r.net, 0, &r.ep, msg, n);
+	settle(&r);
+	CHECK(stat_sum(&r, WGX_STAT_DROP_BAD_INNER) == 1);
+	CHECK(stat_sum(&r, WGX_STAT_RX_DATA) == 0);
+	CHECK(tun_read(r.tun_test[0], buf, sizeof(buf), 100) < 0);
+	/* Still data from the peer for its timers. */
+	CHECK(atomic_load(&r.peer->events) & WGX_EV_DATA_RECEIVED);
+out:
+	rig_stop(&r);
+}
+
 /* An expired keypair is refused before decryption. */
 static void test_rx_expired(void)
 {
@@ -488,6 +512,36 @@ out:
 	rig_stop(&r);
 }
 
+/* Garbage from the TUN is counted; a peer without endpoint gets ICMP. */
+static void test_tx_malformed_and_no_endpoint(void)
+{
+	struct wgx_config_prefix a;
+	struct wgx_peer *p2 = NULL;
+	uint8_t inner[INNER], buf[2048], pub[32];
+	struct rig r;
+	ssize_t n;
+
+	CHECK(rig_start(&r, 1, false) == 0);
+	if (!r.dp)
+		goto out;
+	memset(inner, 0xee, sizeof(inner));
+	CHECK(write(r.tun_test[0], inner, 30) == 30);
+	wgx_crypto_random(pub, 32);
+	CHECK(wgx_peer_config_add(r.dev, pub, NULL, &p2) == 0);
+	prefix(&a, "10.0.0.4", 32);
+	CHECK(p2 && wgx_peer_config_allowed_ip_add(r.dev, p2, &a) == 0);
+	inner_packet(inner, "10.0.0.1", "10.0.0.4", 2);
+	CHECK(write(r.tun_test[0], inner, INNER) == INNER);
+	n = tun_read(r.tun_test[0], buf, sizeof(buf), 2000);
+	CHECK(n > 28 && buf[9] == 1 && buf[20] == 3);
+	settle(&r);
+	CHECK(stat_sum(&r, WGX_STAT_DROP_MALFORMED) == 1);
+	CHECK(stat_sum(&r, WGX_STAT_DROP_NO_ENDPOINT) == 1);
+	CHECK(fake_net_sent(&r.net) == 0);
+out:
+	rig_stop(&r);
+}
+
 /*
  * The agent changes peers, AllowedIPs and keypairs while packets flow
  * both ways through several workers: nothing is lost or reordered for the
@@ -563,6 +617,9 @@ static const struct wgx_test packet_core_tests[] = {
 	  test_rx_in_order },
 	{ "packet core: every receive drop reason, roaming", test_rx_drops },
 	{ "packet core: expired keypair refused", test_rx_expired },
+	{ "packet core: bad inner packet counted", test_rx_bad_inner },
+	{ "packet core: malformed TUN packet, peer without endpoint",
+	  test_tx_malformed_and_no_endpoint },
 	{ "packet core: sends leave in TUN order with rising counters",
 	  test_tx_in_order },
 	{ "packet core: no session stages and asks for a handshake",
