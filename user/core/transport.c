@@ -235,3 +235,14 @@ bool wgx_transport_rekey_on_recv(const struct wgx_keypair *kp, uint64_t now_ns)
 				  WGX_REKEY_TIMEOUT,
 			  now_ns);
 }
+
+bool wgx_transport_rekey_ask_due(struct wgx_keypair *kp, uint64_t now_ns)
+{
+	uint64_t last =
+		atomic_load_explicit(&kp->rekey_asked_ns, memory_order_relaxed);
+
+	if (last && now_ns - last < 1000000000ULL)
+		return false;
+	return atomic_compare_exchange_strong(&kp->rekey_asked_ns, &last,
+					      now_ns);
+}

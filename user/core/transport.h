@@ -117,5 +117,11 @@ bool wgx_transport_rekey_on_send(const struct wgx_keypair *kp, uint64_t now_ns);
  * receive-only initiator still rekeys in time.
  */
 bool wgx_transport_rekey_on_recv(const struct wgx_keypair *kp, uint64_t now_ns);
+/*
+ * A keypair that wants a rekey says so on every packet until the new
+ * session exists: true at most once a second per keypair, for the one
+ * caller (of any thread) that should ask the agent.
+ */
+bool wgx_transport_rekey_ask_due(struct wgx_keypair *kp, uint64_t now_ns);
 
 #endif

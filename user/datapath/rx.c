@@ -210,20 +210,6 @@ static void replay_lock(struct finish_state *f, struct wgx_keypair *kp)
 	f->locked = kp;
 }
 
-/*
- * A keypair that wants a rekey says so on every packet until the new
- * session exists; ask the agent at most once a second, not per batch.
- */
-static bool rekey_ask_due(struct wgx_keypair *kp, uint64_t now)
-{
-	uint64_t last =
-		atomic_load_explicit(&kp->rekey_asked_ns, memory_order_relaxed);
-
-	if (last && now - last < 1000000000ULL)
-		return false;
-	return atomic_compare_exchange_strong(&kp->rekey_asked_ns, &last, now);
-}
-
 /* A message from p verified and is not a replay: roaming, bytes, events. */
 static void authenticated(struct wgx_worker *w, struct finish_state *f,
 			  const struct wgx_rx_batch *b,
@@ -250,7 +236,7 @@ static void authenticated(struct wgx_worker *w, struct finish_state *f,
 	}
 	if (kp == wgx_keypairs_current(&p->keypairs) &&
 	    wgx_transport_rekey_on_recv(kp, f->now) &&
-	    rekey_ask_due(kp, f->now))
+	    wgx_transport_rekey_ask_due(kp, f->now))
 		wgx_worker_raise(w, p, WGX_EV_LASTMINUTE_REKEY, &f->wake);
 }
 

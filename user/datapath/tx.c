@@ -328,20 +328,6 @@ static void send_icmp(struct wgx_worker *w, struct wgx_tally *t,
 		wgx_tally(t, WGX_STAT_DROP_TUN_ERROR, (uint64_t)n);
 }
 
-/*
- * A keypair that wants a rekey says so on every packet until the new
- * session exists; ask the agent at most once a second.
- */
-static bool rekey_ask_due(struct wgx_keypair *kp, uint64_t now)
-{
-	uint64_t last =
-		atomic_load_explicit(&kp->rekey_asked_ns, memory_order_relaxed);
-
-	if (last && now - last < 1000000000ULL)
-		return false;
-	return atomic_compare_exchange_strong(&kp->rekey_asked_ns, &last, now);
-}
-
 /* Per peer and batch: bytes, when data last left, events, rekey. */
 static void account_read(struct wgx_worker *w, const struct wgx_tx_job *j,
 			 unsigned int ri, uint64_t bytes, uint64_t now,
@@ -356,7 +342,7 @@ static void account_read(struct wgx_worker *w, const struct wgx_tx_job *j,
 			 WGX_EV_DATA_SENT | WGX_EV_AUTH_SENT | WGX_EV_TRAVERSAL,
 			 wake);
 	if (wgx_transport_rekey_on_send(r->kp, now) &&
-	    rekey_ask_due(r->kp, now))
+	    wgx_transport_rekey_ask_due(r->kp, now))
 		wgx_worker_raise(w, p, WGX_EV_WANT_HANDSHAKE, wake);
 }
 
