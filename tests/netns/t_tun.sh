@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # modes: auto
 # workers: default
-# TUN creation and the rtnetlink client (user/datapath/tun.c, user/agent/netlink.c) against
+# TUN creation and the rtnetlink client (user/agent/tun.c, user/agent/netlink.c) against
 # the real kernel: build/tests/netns/tun_test runs inside a private network
 # namespace and creates, configures and removes its interfaces there.
 # Then the routes the agent gives a tunnel (user/agent/tunnel.c), as

@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/ifname.h"
+#include "util/ifname.h"
 #include "agent/netlink.h"
-#include "datapath/tun.h"
+#include "agent/tun.h"
 
 static int failures;
 

@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "cli/ifname.h"
+#include "util/ifname.h"
 
 static void check_bad(const char *name, const char *want_why)
 {

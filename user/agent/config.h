@@ -60,6 +60,7 @@
 #include <sys/socket.h>
 
 #include "core/key.h"
+#include "util/sockaddr.h"
 
 /* An address with a prefix length: Address keeps host bits, AllowedIPs not. */
 struct wgx_config_prefix {
@@ -70,12 +71,6 @@ struct wgx_config_prefix {
 		struct in6_addr v6;
 		uint8_t bytes[16];
 	} addr;
-};
-
-union wgx_sockaddr {
-	struct sockaddr sa;
-	struct sockaddr_in in4;
-	struct sockaddr_in6 in6;
 };
 
 struct wgx_config_endpoint {

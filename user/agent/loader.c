@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
-#include "cli/ifname.h"
+#include "util/ifname.h"
 #include "util/log.h"
 #include "wgxdp.skel.h"
 

@@ -31,7 +31,7 @@
 #include "agent/config.h"
 #include "agent/netlink.h"
 #include "agent/prefix_set.h"
-#include "datapath/tun.h"
+#include "agent/tun.h"
 
 struct wgx_tunnel {
 	struct wgx_tun tun;

@@ -19,7 +19,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/control.h"
-#include "cli/ifname.h"
+#include "util/ifname.h"
 #include "agent/instance.h"
 #include "agent/loader.h"
 #include "util/log.h"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/config.h"
+#include "util/sockaddr.h"
 #include "device/stats.h"
 
 struct wgx_device;

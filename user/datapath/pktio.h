@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/config.h"
+#include "util/sockaddr.h"
 #include "device/stats.h"
 
 struct wgx_keypair;

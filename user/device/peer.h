@@ -20,12 +20,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "agent/config.h"
 #include "core/cookie.h"
 #include "core/keypairs.h"
 #include "core/noise.h"
 #include "core/timers.h"
 #include "util/heap.h"
+#include "util/sockaddr.h"
 
 struct wgx_device;
 
@@ -132,11 +132,5 @@ unsigned int wgx_peer_purge_staged(struct wgx_peer *p);
 /* Set up and tear down the locks and the empty queue (agent). */
 void wgx_peer_init_shared(struct wgx_peer *p);
 void wgx_peer_destroy_shared(struct wgx_peer *p);
-
-bool wgx_sockaddr_equal(const union wgx_sockaddr *a,
-			const union wgx_sockaddr *b);
-socklen_t wgx_sockaddr_len(const union wgx_sockaddr *a);
-/* "192.0.2.1:51820" or "[2001:db8::1]:51820". */
-void wgx_sockaddr_format(const union wgx_sockaddr *a, char *buf, size_t len);
 
 #endif

@@ -5,7 +5,7 @@
  * device that appears between the probe and the ioctl is refused, never
  * silently joined.
  */
-#include "datapath/tun.h"
+#include "agent/tun.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "cli/ifname.h"
+#include "util/ifname.h"
 #include "agent/netlink.h"
 
 static enum wgx_tun_state link_state(const struct wgx_nl_link *l)

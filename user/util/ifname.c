@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Interface names: the kernel's rules, checked up front for a clear error. */
-#include "cli/ifname.h"
+#include "util/ifname.h"
 
 #include <errno.h>
 #include <net/if.h>
