@@ -5,8 +5,8 @@
  * messages the workers queued (handshake.c), and driving each peer's
  * timers from the events the workers raise (events.c). Timer state is
  * touched only through wgx_timers_* events, and every change to a peer's
- * deadlines ends with wgx_protocol_schedule(), which keeps the agent's
- * due list right.
+ * deadlines ends with wgx_protocol_schedule() (schedule.c), which keeps
+ * the agent's due list right.
  */
 #ifndef WGX_PROTOCOL_H
 #define WGX_PROTOCOL_H
@@ -16,8 +16,11 @@
 
 #include "device/device.h"
 
-/* One pass: queued handshakes, pending peers, due timers, reclamation. */
+/* events.c: one pass: queued handshakes, pending peers, due timers,
+ * reclamation. */
 void wgx_protocol_process(struct wgx_device *dev);
+
+/* schedule.c */
 /* The next deadline (monotonic ns) the agent must wake for; 0: none. */
 uint64_t wgx_protocol_next_deadline(const struct wgx_device *dev);
 /* Recompute p's earliest deadline (timers and key expiry) in the list. */

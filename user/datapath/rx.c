@@ -19,12 +19,6 @@
 #include "datapath/gso.h"
 #include "util/log.h"
 
-enum {
-	/* Events the agent must see at once; the rest wait for its tick. */
-	URGENT_EVENTS = WGX_EV_WANT_HANDSHAKE | WGX_EV_KEY_CONFIRMED |
-			WGX_EV_LASTMINUTE_REKEY,
-};
-
 struct wgx_rx_job *wgx_rx_job_new(const struct wgx_pktio *io)
 {
 	struct wgx_rx_job *j = calloc(1, sizeof(*j));

@@ -15,7 +15,7 @@
 #define WGX_RX_H
 
 #include "datapath/pktio.h"
-#include "datapath/worker.h"
+#include "datapath/context.h"
 
 struct wgx_rx_job {
 	struct wgx_rx_batch b;

@@ -21,7 +21,6 @@ enum {
 	/* One TUN read: a virtio header and a 64 KiB super-packet. */
 	READ_MAX = WGX_VNET_HDR_LEN + 65536,
 	ICMP_PER_SECOND = 100,
-	URGENT_EVENTS = WGX_EV_WANT_HANDSHAKE,
 };
 
 struct wgx_tx_job *wgx_tx_job_new(uint32_t mtu)

@@ -17,7 +17,7 @@
 
 #include "datapath/gso.h"
 #include "datapath/pktio.h"
-#include "datapath/worker.h"
+#include "datapath/context.h"
 
 enum {
 	/* TUN reads per batch (one packet each, or one super-packet). */

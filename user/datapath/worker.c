@@ -25,38 +25,8 @@
 enum {
 	/* A worker idle this long wipes the keys its AEAD context holds. */
 	IDLE_MS = 1000,
-	URGENT_EVENTS = WGX_EV_WANT_HANDSHAKE | WGX_EV_KEY_CONFIRMED |
-			WGX_EV_LASTMINUTE_REKEY,
 	POLL_MAX = 8,
 };
-
-/* ---- counters and events ------------------------------------------------ */
-
-static void add_counter(_Atomic uint64_t *c, uint64_t n)
-{
-	/* One writer: no read-modify-write needed, only a tear-free store. */
-	atomic_store_explicit(c,
-			      atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
-void wgx_worker_tally_flush(struct wgx_worker *w, struct wgx_tally *t)
-{
-	for (int id = 0; id < WGX_STAT_COUNT; id++) {
-		if (!t->pkts[id])
-			continue;
-		add_counter(&w->stats.packets[id], t->pkts[id]);
-		add_counter(&w->stats.bytes[id], t->bytes[id]);
-		t->pkts[id] = t->bytes[id] = 0;
-	}
-}
-
-void wgx_worker_raise(struct wgx_worker *w, struct wgx_peer *p, unsigned int ev,
-		      bool *wake)
-{
-	if (wgx_device_raise(w->dev, p, ev) & URGENT_EVENTS)
-		*wake = true;
-}
 
 /* ---- helping each other ------------------------------------------------- */
 
@@ -146,7 +116,8 @@ static bool work_on(struct wgx_worker *w, struct wgx_worker *v, bool rx_first)
 			wgx_rx_decrypt(w, b);
 		else
 			wgx_tx_seal(w, b);
-		add_counter(v == w ? &w->batches_own : &w->batches_helped, 1);
+		wgx_worker_count(v == w ? &w->batches_own : &w->batches_helped,
+				 1);
 		wgx_ring_done(r, seq, rx ? finish_rx : finish_tx, w);
 		return true;
 	}
