@@ -11,6 +11,8 @@
  *   data, known receiver index      -> REDIRECT to the queue's AF_XDP
  *                                      socket (redirect_xsk), or PASS
  *                                      when it has none (pass_data)
+ *     larger than an AF_XDP frame   -> PASS  pass_large (generic XDP sees
+ *                                      GSO super-packets whole)
  *
  * Each step returns a stat id; wgx_stats_record() counts it and maps it
  * to the verdict at the single exit.
@@ -38,6 +40,8 @@ static __always_inline __u32 wgx_data(struct xdp_md *ctx, __le32 index)
 
 	if (!bpf_map_lookup_elem(&wgx_sessions, &key))
 		return WGX_XDP_STAT_DROP_UNKNOWN_INDEX;
+	if (ctx->data_end - ctx->data > WGX_XDP_XSK_DATA_MAX)
+		return WGX_XDP_STAT_PASS_LARGE;
 	/* No socket on this queue: the lookup fails and XDP_PASS comes
 	 * back, so the frame still reaches the stack. */
 	if (bpf_redirect_map(&wgx_xsks, ctx->rx_queue_index, XDP_PASS) ==

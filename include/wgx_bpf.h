@@ -21,6 +21,13 @@ enum wgx_xdp_limits {
 	/* The most the agent sizes the sessions map for (16 Mi entries). */
 	WGX_XDP_SESSIONS_LIMIT = 1 << 24,
 	WGX_XDP_MAX_QUEUES = 64,
+	/*
+	 * The largest frame an AF_XDP socket takes: a 4 KiB frame less the
+	 * 256 bytes of headroom the kernel keeps in copy mode. A larger one
+	 * (a GSO super-packet seen by generic XDP) goes to the stack.
+	 */
+	WGX_XDP_XSK_FRAME = 4096,
+	WGX_XDP_XSK_DATA_MAX = 4096 - 256,
 	WGX_XDP_MAX_LOCAL_ADDRS = 256,
 	WGX_XDP_MAX_BUDGET_SOURCES = 65536,
 };
@@ -33,6 +40,7 @@ enum wgx_xdp_limits {
 	X(PASS_HANDSHAKE, "pass_handshake")                                    \
 	X(PASS_DATA, "pass_data")                                              \
 	X(REDIRECT_XSK, "redirect_xsk")                                        \
+	X(PASS_LARGE, "pass_large")                                            \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
 	X(DROP_HANDSHAKE_BUDGET, "drop_handshake_budget")                      \

@@ -39,6 +39,7 @@ struct agent {
 	struct wgx_control_server control;
 	/* How the datapath was started, to start it again (new port). */
 	unsigned int offloads, workers;
+	bool use_xsk; /* AF_XDP sockets wherever XDP is attached */
 	int epoll_fd, timer_fd, signal_fd;
 	bool stop;
 	bool tunnel_open, control_open;
@@ -147,16 +148,54 @@ static bool port_free(const struct agent *a, uint16_t port)
 	return ok;
 }
 
+/* The workers' AF_XDP sockets into the program's map, the port into its
+ * config: from here on known sessions bypass the UDP stack. */
+static int connect_xdp(struct agent *a)
+{
+	int err;
+
+	if (!a->xdp.active)
+		return 0;
+	wgx_xdp_set_port(&a->xdp, a->dp->port);
+	err = wgx_dp_register_xsks(a->dp, wgx_xdp_xsks_map_fd(&a->xdp));
+	if (err)
+		wgx_log_error(
+			"Couldn't put the AF_XDP sockets in the xsks map: "
+			"%s",
+			strerror(-err));
+	return err;
+}
+
+/*
+ * With XDP attached, the workers also take AF_XDP sockets on the
+ * underlay's RX queues; should those fail, they run on their UDP sockets
+ * behind the classifier, and say so.
+ */
 static int start_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
 {
-	struct wgx_socket_opts so = { .iface = a->opts->iface,
-				      .workers = a->workers,
-				      .tun_fds = a->tunnel.tun.fds,
-				      .port = port,
-				      .fwmark = fwmark,
-				      .offloads = a->offloads };
+	struct wgx_socket_opts so = {
+		.iface = a->opts->iface,
+		.workers = a->workers,
+		.tun_fds = a->tunnel.tun.fds,
+		.port = port,
+		.fwmark = fwmark,
+		.offloads = a->offloads,
+		.xsk = a->xdp.active && a->use_xsk,
+		.xsk_generic =
+			a->xdp.active && a->xdp.ld.mode == WGX_LOADER_MODE_SKB
+	};
+	int err = wgx_dp_socket_create(a->dev, &so, &a->dp);
 
-	return wgx_dp_socket_create(a->dev, &so, &a->dp);
+	if (err && so.xsk) {
+		wgx_log_warn("AF_XDP unavailable on %s (%s): the workers "
+			     "receive on their UDP sockets",
+			     a->opts->iface, strerror(-err));
+		so.xsk = false;
+		err = wgx_dp_socket_create(a->dev, &so, &a->dp);
+	}
+	if (!err)
+		err = connect_xdp(a);
+	return err;
 }
 
 /*
@@ -184,7 +223,6 @@ static void restart_datapath(struct agent *a, const struct wgx_config *cfg)
 		a->stop = true;
 		return;
 	}
-	wgx_xdp_set_port(&a->xdp, a->dp->port);
 	wgx_log_info("listening on UDP port %u", a->dp->port);
 }
 
@@ -475,9 +513,10 @@ static void sync_peer(void *ctx, struct wgx_peer *p)
  */
 static int start_xdp(struct agent *a)
 {
+	/* Port 0: everything passes until the sockets are bound. */
 	struct wgx_xdp_opts xo = { .iface = a->opts->iface,
 				   .force = a->opts->force,
-				   .port = a->dp->port,
+				   .port = 0,
 				   .peers = a->dev->peers.count };
 	int err;
 
@@ -500,6 +539,17 @@ static int start_xdp(struct agent *a)
 	if (a->xdp.addr_watch_fd >= 0)
 		return add_fd(a, a->xdp.addr_watch_fd);
 	return 0;
+}
+
+/*
+ * AF_XDP with XDP, unless WGXDP_AF_XDP=0 (to compare the classifier in
+ * front of sockets alone).
+ */
+static bool xsk_wanted(void)
+{
+	const char *env = getenv("WGXDP_AF_XDP");
+
+	return !env || strcmp(env, "0");
 }
 
 /* --workers, or one per online CPU. */
@@ -553,9 +603,11 @@ static int start(struct agent *a)
 	wgx_config_drop_peers(a->config);
 	a->offloads = offloads;
 	a->workers = so.workers;
-	err = start_datapath(a, a->config->listen_port, a->config->fwmark);
+	a->use_xsk = xsk_wanted();
+	err = start_xdp(a);
 	if (!err)
-		err = start_xdp(a);
+		err = start_datapath(a, a->config->listen_port,
+				     a->config->fwmark);
 	if (err)
 		return err;
 	wgx_instance_sock_path(a->opts->tun, path, sizeof(path));

@@ -116,6 +116,11 @@ void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port)
 	wgx_loader_set_config(&x->ld, &x->cfg);
 }
 
+int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x)
+{
+	return x->active ? x->ld.map_fd[WGX_LOADER_MAP_XSKS] : -1;
+}
+
 void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load)
 {
 	uint16_t flags = under_load ? WGX_XDP_UNDER_LOAD : 0;

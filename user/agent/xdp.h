@@ -39,6 +39,8 @@ void wgx_xdp_stop(struct wgx_xdp *x);
 void wgx_xdp_addresses_changed(struct wgx_xdp *x);
 /* The listen port changed (a reload): the program classifies that one. */
 void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port);
+/* The xsks map (RX queue -> AF_XDP socket), -1 when not active. */
+int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x);
 /* Tell the program whether to apply the per-source handshake budget. */
 void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load);
 /* Mirror the index slots of a peer's keypairs (after a change). */

@@ -57,11 +57,16 @@ struct wgx_rx_dgram {
 struct wgx_rx_batch {
 	unsigned int n;
 	struct wgx_rx_dgram d[WGX_RX_MAX];
-	/* One source address per received message (a GRO run has one). */
-	union wgx_sockaddr src[WGX_RX_MSGS];
+	/* Source addresses (a GRO run, or a row of frames, shares one). */
+	union wgx_sockaddr src[WGX_RX_MAX];
 	unsigned int nsrc;
 	/* Buffers for I/Os that receive into memory of their own. */
 	uint8_t *buf[WGX_RX_MSGS];
+	unsigned int nbuf; /* used by this fill */
+	/* What the I/O lent this batch (AF_XDP: its frames), given back by
+	 * recycle() before the batch is filled again. */
+	uint64_t lent[WGX_RX_MAX];
+	unsigned int nlent;
 	/* Which I/O filled it, for recycle(). */
 	struct wgx_pktio *io;
 };

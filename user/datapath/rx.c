@@ -119,7 +119,7 @@ int wgx_rx_fill(struct wgx_worker *w, struct wgx_rx_job *j)
 	if (b->io && b->io->ops->recycle)
 		b->io->ops->recycle(b->io, b);
 	b->io = w->io;
-	b->n = b->nsrc = 0;
+	b->n = b->nsrc = b->nbuf = 0;
 	n = w->io->ops->recv(w->io, b);
 	if (n <= 0)
 		return n;

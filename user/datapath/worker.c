@@ -17,6 +17,7 @@
 
 #include "core/crypto.h"
 #include "datapath/pktio_socket.h"
+#include "datapath/pktio_xsk.h"
 #include "datapath/rx.h"
 #include "datapath/tx.h"
 #include "device/rcu.h"
@@ -295,6 +296,22 @@ static bool barrier_passed(void *ctx, const uint64_t *seq, unsigned int n)
 	return true;
 }
 
+/* Worker i's AF_XDP sockets: its share of the interface's RX queues. */
+static int open_xsks(struct wgx_pool *pool, const struct wgx_socket_opts *o,
+		     unsigned int i)
+{
+	unsigned int queues[WGX_XSK_PER_WORKER], nq = 0;
+	struct wgx_worker *w = &pool->w[i];
+
+	for (unsigned int q = i; q < pool->rx_queues && nq < WGX_XSK_PER_WORKER;
+	     q += pool->n)
+		queues[nq++] = q;
+	if (!nq)
+		return 0;
+	return wgx_pktio_xsk_open(w->io, o->iface, queues, nq, o->xsk_generic,
+				  &w->io);
+}
+
 static int open_io(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 		   unsigned int i)
 {
@@ -316,7 +333,12 @@ static int open_io(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 		if (!wgx_pktio_socket_has_ipv6(w->io))
 			wgx_log_info("IPv6 unavailable: IPv4 underlay only");
 	}
-	return 0;
+	if (o->xsk) {
+		err = open_xsks(pool, o, i);
+		if (err)
+			w->io = NULL; /* destroyed with the sockets */
+	}
+	return err;
 }
 
 static int worker_setup(struct wgx_pool *pool, const struct wgx_socket_opts *o,
@@ -403,6 +425,7 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	pool->dev = dev;
 	pool->n = o->workers;
 	pool->offloads = tun_offloads(o->offloads & WGX_DP_OFFLOAD_ALL);
+	pool->rx_queues = o->xsk && o->iface ? wgx_xsk_rx_queues(o->iface) : 0;
 	pool->stop_fd = eventfd(0, EFD_CLOEXEC);
 	pool->w = calloc(pool->n, sizeof(*pool->w));
 	if (pool->stop_fd < 0 || !pool->w)
@@ -421,7 +444,8 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	}
 	atomic_store(&pool->dp.offloads, pool->offloads);
 	wgx_dp_socket_format_offloads(pool->offloads, names, sizeof(names));
-	wgx_log_info("%u workers; offloads: %s", pool->n, names);
+	wgx_log_info("%u workers; offloads: %s%s", pool->n, names,
+		     o->xsk ? "; AF_XDP on every RX queue" : "");
 	barrier.ctx = pool;
 	wgx_reclaim_set_barrier(&dev->reclaim, &barrier);
 	dev->dp = &pool->dp;
@@ -453,6 +477,58 @@ void wgx_dp_worker_info(const struct wgx_datapath *dp, unsigned int i,
 	out->tx_packets = atomic_load(&w->stats.packets[WGX_STAT_TX_DATA]);
 	out->batches_own = atomic_load(&w->batches_own);
 	out->batches_helped = atomic_load(&w->batches_helped);
+}
+
+int wgx_dp_register_xsks(struct wgx_datapath *dp, int xsks_map_fd)
+{
+	struct wgx_pool *pool = (struct wgx_pool *)dp;
+
+	for (unsigned int i = 0; i < pool->n; i++) {
+		int err = wgx_pktio_xsk_register(pool->w[i].io, xsks_map_fd);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+unsigned int wgx_dp_xsks(const struct wgx_datapath *dp)
+{
+	const struct wgx_pool *pool = (const struct wgx_pool *)dp;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pool->n; i++)
+		n += wgx_pktio_xsk_count(pool->w[i].io);
+	return n;
+}
+
+void wgx_dp_xsk_info(const struct wgx_datapath *dp, unsigned int i,
+		     struct wgx_dp_xsk_info *out)
+{
+	const struct wgx_pool *pool = (const struct wgx_pool *)dp;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int w = 0; w < pool->n; w++) {
+		unsigned int n = wgx_pktio_xsk_count(pool->w[w].io);
+		struct wgx_xsk_info x;
+
+		if (i >= n) {
+			i -= n;
+			continue;
+		}
+		wgx_pktio_xsk_info(pool->w[w].io, i, &x);
+		*out = (struct wgx_dp_xsk_info){
+			.worker = w,
+			.queue = x.queue,
+			.zerocopy = x.zerocopy,
+			.rx_packets = x.rx_packets,
+			.rx_dropped = x.rx_dropped,
+			.rx_invalid_descs = x.rx_invalid_descs,
+			.rx_ring_full = x.rx_ring_full,
+			.fill_ring_empty = x.fill_ring_empty,
+		};
+		return;
+	}
 }
 
 void wgx_dp_add_stats(const struct wgx_datapath *dp,
