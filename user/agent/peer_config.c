@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/daemon.h"
 #include "agent/protocol.h"
 #include "core/crypto.h"
 #include "util/log.h"
@@ -113,6 +114,8 @@ void wgx_peer_config_set_private_key(struct wgx_device *dev,
 		wgx_noise_handshake_clear(p->handshake);
 		wgx_noise_handshake_precompute(p->handshake);
 		wgx_protocol_schedule(dev, p);
+		/* A Diffie-Hellman each: 100,000 peers take seconds. */
+		wgx_daemon_progress();
 	}
 }
 
@@ -181,6 +184,7 @@ static int add_new_peers(struct wgx_device *dev, struct plan *pl)
 						  cp->preshared_key);
 		if (!pl->peer[i])
 			return -ENOMEM;
+		wgx_daemon_progress();
 		pl->fresh[i] = true;
 		n_new++;
 	}
