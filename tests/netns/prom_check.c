@@ -164,7 +164,7 @@ static bool parse_value(const char *s, double *v)
 
 	if (!strcmp(s, "+Inf") || !strcmp(s, "-Inf") || !strcmp(s, "NaN")) {
 		*v = !strcmp(s, "NaN") ? NAN
-					: (s[0] == '+' ? INFINITY : -INFINITY);
+				       : (s[0] == '+' ? INFINITY : -INFINITY);
 		return true;
 	}
 	if (!*s || isspace((unsigned char)*s))

@@ -17,6 +17,7 @@
 #     10.201.0.1/24 fd00:201::1/64  <=======>    10.201.0.2/24 fd00:201::2/64
 #   veth wgx<pid>va                            veth wgx<pid>vb
 #     10.101.0.1/24 fd00:101::1/64  ---------    10.101.0.2/24 fd00:101::2/64
+# shellcheck disable=SC2016 # check ... eval '...' expands when it runs
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -108,16 +109,16 @@ PEER="interface=\"$TUN_A\",name=\"bob\",public_key=\"$B_PUB\""
 show_peer() { jq -r --arg k "$B_PUB" ".peers[] | select(.public_key == \$k) | .$1" <<<"$SHOW"; }
 
 equal() {
-	[ "$1" = "$2" ] && [ -n "$1" ] || {
+	if [ "$1" != "$2" ] || [ -z "$1" ]; then
 		echo "metrics say '$1', show says '$2'"
 		return 1
-	}
+	fi
 }
 at_least() {
-	[ -n "$1" ] && [ "$1" -ge "$2" ] || {
+	if [ -z "$1" ] || [ "$1" -lt "$2" ]; then
 		echo "'$1' is not >= $2"
 		return 1
-	}
+	fi
 }
 
 check "receive bytes agree with show --json" equal \
@@ -234,10 +235,10 @@ bad_cli() { # bad_cli PATTERN CMD...: fails, says PATTERN, prints nothing
 	out=$(ip netns exec "$NS_A" "$@" 2>"$WGX_TMP/bad.err")
 	rc=$?
 	err=$(cat "$WGX_TMP/bad.err")
-	[ "$rc" -ne 0 ] && [ -z "$out" ] && grep -q -- "$1" <<<"$err" || {
+	if [ "$rc" -eq 0 ] || [ -n "$out" ] || ! grep -q -- "$1" <<<"$err"; then
 		echo "rc=$rc out='$out' err='$err'"
 		return 1
-	}
+	fi
 }
 bad_cli_p() { local p=$1; shift; bad_cli "$p" "$@"; }
 check "metrics: unknown tunnel" bad_cli_p "no wgxdp instance" \

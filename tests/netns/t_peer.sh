@@ -21,6 +21,7 @@
 #   wgxdp wgx<pid>ts   wireguard-go wgx<pid>c1, c2, c3 (the peer names)
 #     10.85.0.1/24       .2 / ::2        .3 / ::3        .10 / ::4
 #     fd00:85::1/64      (from the files that peer add wrote)
+# shellcheck disable=SC2016 # check ... eval '...' expands when it runs
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -55,7 +56,7 @@ keygen s || die "keys"
 CONF=$(tmpfile "$TUN_S.conf")
 write_wgxdp_conf "$CONF" s "$PORT_S" "$VPN_S/24, $VPN6_S/64" || die "config"
 # Not root's: the owner and mode must survive every rewrite.
-chown 0:65534 "$CONF" && chmod 0640 "$CONF" || die "chown"
+{ chown 0:65534 "$CONF" && chmod 0640 "$CONF"; } || die "chown"
 start_wgxdp "$NS_S" "$IF_S" "$CONF" "$TUN_S" || die "wgxdp on S"
 
 peer() { timeout 30 ip netns exec "$NS_S" "$WGXDP" peer "$@"; }
@@ -173,7 +174,7 @@ check "removing them leaves the three clients" eval \
 
 C2_PUB=$(wg pubkey < <(field "$WGX_TMP/$C2.conf" PrivateKey))
 check "peer remove c2" peer remove "$C2" --config "$CONF"
-check "c2 is gone from the file" eval '! grep -q "$C2_PUB" "$CONF"'
+check "c2 is gone from the file" eval "! grep -qF '$C2_PUB' '$CONF'"
 check "c2's client file is removed with it" test ! -e "$WGX_TMP/$C2.conf"
 check "c2 is gone from the running instance" eval \
 	'! wgxdp_show "$NS_S" "$TUN_S" | jq -e --arg k "$C2_PUB" \

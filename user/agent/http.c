@@ -72,11 +72,13 @@ int wgx_http_parse_addr(const char *s, union wgx_sockaddr *out)
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *port, *end;
 	unsigned long p;
+	bool bracket;
 	char *e;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (s[0] == '[') {
+	bracket = s[0] == '[';
+	if (bracket) {
 		end = strchr(s, ']');
 		if (!end || end[1] != ':')
 			return -EINVAL;
@@ -94,6 +96,9 @@ int wgx_http_parse_addr(const char *s, union wgx_sockaddr *out)
 		return -EINVAL;
 	memcpy(host, s, n);
 	host[n] = '\0';
+	/* IPv6 only in brackets, so the port is never ambiguous. */
+	if (!bracket && strchr(host, ':'))
+		return -EINVAL;
 	p = strtoul(port, &e, 10);
 	if (*e || !p || p > 65535)
 		return -EINVAL;
