@@ -25,6 +25,8 @@ struct counter {
 };
 
 struct mpeer {
+	uint8_t raw[WGX_KEY_LEN];
+	/* Encoded by the reader, once: the snapshot only copies. */
 	char key[WGX_KEY_BASE64_LEN + 1];
 	char name[WGX_PEER_NAME_MAX + 1];
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
@@ -299,9 +301,11 @@ static int s_worker_batches(const struct wgx_metrics *m, size_t i,
 static int peer_sample(const struct wgx_metrics *m, size_t i, const char *name,
 		       char *buf, size_t len, uint64_t v)
 {
-	const struct mpeer *p = &m->peer[i];
+	struct mpeer *p = &m->peer[i];
 	int n = head(m, name, buf, len);
 
+	if (!p->key[0])
+		wgx_key_to_base64(p->key, p->raw);
 	n = more(buf, len, n, ",public_key=\"%s\"", p->key);
 	if (p->name[0])
 		n = more(buf, len, n, ",name=\"%s\"", p->name);
@@ -401,7 +405,7 @@ static void snap_peers(struct wgx_metrics *m,
 		const char *name =
 			wgx_peer_names_find(src->names, p->public_key);
 
-		wgx_key_to_base64(o->key, p->public_key);
+		memcpy(o->raw, p->public_key, WGX_KEY_LEN);
 		if (name)
 			escape(o->name, sizeof(o->name), name);
 		o->rx_bytes = atomic_load(&p->rx_bytes);
