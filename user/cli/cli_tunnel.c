@@ -223,9 +223,9 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
-	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--workers N] [--metrics ADDR:PORT] [--foreground] "
-	      "[--force]\n"
+	      "[--mode auto|native|skb|socket]\n"
+	      "         [--name TUN] [--workers N] [--metrics ADDR:PORT] "
+	      "[--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
 	      "            native, skb: that XDP mode or fail; socket: no "
