@@ -464,9 +464,9 @@ struct add_args {
 static int usage_add(FILE *f)
 {
 	fputs("Usage: wgxdp peer add NAME --config FILE [--ip ADDR[,ADDR]]\n"
-	      "         [--endpoint HOST[:PORT]] [--dns IP[,IP...]] "
-	      "[--allowed-ips PREFIX[,...]]\n"
-	      "         [--keepalive SECONDS] [--out DIR] [--qr]\n"
+	      "       [--endpoint HOST[:PORT]] [--dns IP[,IP...]]\n"
+	      "       [--allowed-ips PREFIX[,...]] [--keepalive SECONDS] "
+	      "[--out DIR] [--qr]\n"
 	      "  --ip           the peer's address(es) (default: the next "
 	      "free one in each of\n"
 	      "                 FILE's Address subnets)\n"

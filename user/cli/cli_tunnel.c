@@ -224,7 +224,7 @@ static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
 	      "[--mode auto|native|skb|socket]\n"
-	      "         [--name TUN] [--workers N] [--metrics ADDR:PORT] "
+	      "       [--name TUN] [--workers N] [--metrics ADDR:PORT] "
 	      "[--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
