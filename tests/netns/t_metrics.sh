@@ -9,7 +9,7 @@
 # labelled with its "# Name =", packets and handshakes are counted. The
 # HTTP server answers bad requests with their status, is not held up by
 # a client that sends nothing, serves 40 clients at once, and `attach
-# --metrics` on a port in use fails cleanly. Runs in about 20 s.
+# --metrics` on a port in use fails cleanly. Runs in about 30 s.
 #
 #   netns wgx-<pid>-a                          netns wgx-<pid>-b
 #   wgxdp wgx<pid>ta   (peer "bob")            wireguard-go wgx<pid>tb

@@ -12,7 +12,7 @@
 # a duplicate name or address are clear errors; a fault between write and
 # rename (the test knob, a full file system, a read-only one) leaves the
 # old file intact and no temporary or client file behind. Runs in about
-# 40 s.
+# 35 s.
 #
 #                       netns wgx-<pid>-seg: bridge wgx<pid>br
 #        +--------------+----------------+----------------+
