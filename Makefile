@@ -16,7 +16,7 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-PKGS     := libsodium libcrypto libbpf libxdp liburcu-qsbr libmnl
+PKGS     := libsodium libcrypto libbpf libxdp liburcu-qsbr libmnl libqrencode
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -52,6 +52,14 @@ LOADER_TEST_BPF := $(BUILD)/tests/bpf/loader_test.bpf.o \
 		   $(BUILD)/tests/bpf/loader_foreign.bpf.o
 
 WGXDP := $(BUILD)/wgxdp
+
+# The version: VERSION, and the commit when built from a git checkout.
+# Only user/util/version.o sees it; the stamp changes (and rebuilds that
+# object) only when the text does.
+VERSION     ?= 0.1.0
+GIT_REV     := $(shell git rev-parse --short HEAD 2>/dev/null)
+WGX_VERSION := $(VERSION)$(if $(GIT_REV), (git $(GIT_REV)))
+VERSION_STAMP := $(BUILD)/version.stamp
 UNIT  := $(BUILD)/tests/unit/unit
 
 # The XDP program: clang -target bpf against vmlinux.h, then a libbpf
@@ -69,7 +77,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
-	shellcheck ethtool liburcu-dev libmnl-dev
+	shellcheck ethtool liburcu-dev libmnl-dev libqrencode-dev curl
 ifeq ($(shell uname -m),x86_64)
 DEB_PKGS += libipsec-mb-dev
 endif
@@ -93,6 +101,15 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(WGX_VERSION)' ] || \
+		printf '%s\n' '$(WGX_VERSION)' > $@
+$(BUILD)/user/util/version.o: $(VERSION_STAMP)
+$(BUILD)/user/util/version.o: ALL_CFLAGS += -DWGX_VERSION='"$(WGX_VERSION)"'
+.PHONY: FORCE
+FORCE:
 
 # User code may include the skeleton: build it first; the loader, which
 # does include it, is rebuilt whenever it changes.
@@ -209,9 +226,18 @@ demo: deps
 vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
-# The XDP object is built into the binary (bpftool skeleton).
+# The XDP object is built into the binary (bpftool skeleton). The unit
+# runs the installed binary: its path is written in at install time.
+SBINDIR        ?= $(PREFIX)/sbin
+MANDIR         ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 install: $(WGXDP)
-	install -D -m 0755 $(WGXDP) $(DESTDIR)$(PREFIX)/sbin/wgxdp
+	install -D -m 0755 $(WGXDP) $(DESTDIR)$(SBINDIR)/wgxdp
+	install -D -m 0644 docs/wgxdp.8 $(DESTDIR)$(MANDIR)/man8/wgxdp.8
+	@mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/systemd/wgxdp@.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/wgxdp@.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/wgxdp@.service
 
 clean:
 	rm -rf build build-asan build-tsan

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include "agent/control.h"
+#include "agent/http.h"
+#include "agent/metrics.h"
+#include "agent/peer_names.h"
 #include "datapath/datapath.h"
 #include "agent/peer_config.h"
 #include "agent/protocol.h"
@@ -37,12 +40,15 @@ struct agent {
 	struct wgx_datapath *dp;
 	struct wgx_xdp xdp;
 	struct wgx_control_server control;
+	/* --metrics: /metrics over HTTP; names label the peers. */
+	struct wgx_http_server http;
+	struct wgx_peer_names names;
 	/* How the datapath was started, to start it again (new port). */
 	unsigned int offloads, workers;
 	bool use_xsk; /* AF_XDP sockets wherever XDP is attached */
 	int epoll_fd, timer_fd, signal_fd;
 	bool stop;
-	bool tunnel_open, control_open;
+	bool tunnel_open, control_open, http_open;
 };
 
 const char *wgx_mode_name(enum wgx_mode mode)
@@ -226,6 +232,16 @@ static void restart_datapath(struct agent *a, const struct wgx_config *cfg)
 	wgx_log_info("listening on UDP port %u", a->dp->port);
 }
 
+/* The peers' names in the config file, for metrics; best effort. */
+static void load_names(struct agent *a)
+{
+	int err = wgx_peer_names_load(&a->names, a->opts->config_path);
+
+	if (err)
+		wgx_log_warn("Couldn't read peer names from %s: %s",
+			     a->opts->config_path, strerror(-err));
+}
+
 static int reload(struct agent *a, struct wgx_control_reply *r)
 {
 	struct wgx_config_opts copts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
@@ -307,6 +323,7 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 	wgx_config_drop_peers(cfg);
 	wgx_config_free(a->config);
 	a->config = cfg;
+	load_names(a);
 	if (err && r)
 		return wgx_control_reply_error(r, err, "reload: %s",
 					       strerror(-err));
@@ -327,8 +344,74 @@ static int cmd_mode(void *ctx, const char *args, struct wgx_control_reply *r)
 	return wgx_control_reply_printf(r, "%s\n", wgx_xdp_mode_name(&a->xdp));
 }
 
+/* The config file this instance runs (peer add/remove find it so). */
+static int cmd_config(void *ctx, const char *args, struct wgx_control_reply *r)
+{
+	struct agent *a = ctx;
+
+	(void)args;
+	return wgx_control_reply_printf(r, "path=%s\nlisten_port=%u\n",
+					a->opts->config_path,
+					a->dp ? a->dp->port : 0);
+}
+
+static void fill_metrics(struct agent *a, struct wgx_metrics_source *src)
+{
+	*src = (struct wgx_metrics_source){
+		.dev = a->dev,
+		.tun = a->opts->tun,
+		.iface = a->opts->iface,
+		.mode = wgx_xdp_mode_name(&a->xdp),
+		.xdp = a->xdp.active ? &a->xdp : NULL,
+		.dp = a->dp,
+		.names = &a->names,
+	};
+}
+
+static int cmd_metrics(void *ctx, const char *args, struct wgx_control_reply *r)
+{
+	struct wgx_metrics_source src;
+
+	(void)args;
+	fill_metrics(ctx, &src);
+	return wgx_metrics_reply(&src, r);
+}
+
+static size_t metrics_read(void *state, char *buf, size_t len)
+{
+	return wgx_metrics_read(state, buf, len);
+}
+
+static void metrics_free(void *state)
+{
+	wgx_metrics_free(state);
+}
+
+/* GET /metrics: a snapshot now, the text as the client takes it. */
+static int http_metrics(void *ctx, struct wgx_http_body *body)
+{
+	struct wgx_metrics_source src;
+	struct wgx_metrics *m;
+	int err;
+
+	fill_metrics(ctx, &src);
+	err = wgx_metrics_snapshot(&src, &m);
+	if (err)
+		return err;
+	*body = (struct wgx_http_body){ m, metrics_read, metrics_free };
+	return 0;
+}
+
+static const struct wgx_http_route http_routes[] = {
+	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8",
+	  http_metrics },
+	{ NULL, NULL, NULL },
+};
+
 static const struct wgx_control_command commands[] = {
 	{ "identity", cmd_identity },
+	{ "config", cmd_config },
+	{ "metrics", cmd_metrics },
 	{ "mode", cmd_mode },
 	{ "show", cmd_show },
 	{ "show-json", cmd_show_json },
@@ -398,6 +481,8 @@ static void loop(struct agent *a)
 				wgx_xdp_addresses_changed(&a->xdp);
 			else if (fd == a->control.fd)
 				wgx_control_server_serve(&a->control);
+			else if (a->http_open && fd == a->http.fd)
+				wgx_http_server_serve(&a->http);
 			else if (fd == a->timer_fd &&
 				 read(fd, &expirations, sizeof(expirations)) <
 					 0)
@@ -552,6 +637,28 @@ static bool xsk_wanted(void)
 	return !env || strcmp(env, "0");
 }
 
+/* --metrics ADDR:PORT: /metrics over HTTP, served by this loop. */
+static int start_http(struct agent *a)
+{
+	char where[80];
+	int err;
+
+	load_names(a);
+	if (!a->opts->metrics)
+		return 0;
+	wgx_sockaddr_format(a->opts->metrics, where, sizeof(where));
+	err = wgx_http_server_open(&a->http, a->opts->metrics, http_routes, a);
+	if (err) {
+		wgx_log_error("Couldn't serve metrics on %s: %s (pick another "
+			      "--metrics address or port)",
+			      where, strerror(-err));
+		return err;
+	}
+	a->http_open = true;
+	wgx_log_info("serving metrics at http://%s/metrics", where);
+	return add_fd(a, a->http.fd);
+}
+
 /* --workers, or one per online CPU. */
 static unsigned int workers_wanted(unsigned int asked)
 {
@@ -618,11 +725,17 @@ static int start(struct agent *a)
 		return err;
 	}
 	a->control_open = true;
-	return add_fd(a, a->control.fd);
+	err = add_fd(a, a->control.fd);
+	if (!err)
+		err = start_http(a);
+	return err;
 }
 
 static void stop(struct agent *a)
 {
+	if (a->http_open)
+		wgx_http_server_close(&a->http);
+	wgx_peer_names_free(&a->names);
 	if (a->control_open)
 		wgx_control_server_close(&a->control);
 	if (a->dp)

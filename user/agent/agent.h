@@ -12,6 +12,7 @@
 #include "agent/config.h"
 #include "agent/daemon.h"
 #include "agent/instance.h"
+#include "util/sockaddr.h"
 
 enum wgx_mode {
 	WGX_MODE_AUTO,
@@ -30,6 +31,11 @@ struct wgx_agent_opts {
 	/* Parsed and checked by the CLI; the agent takes ownership. */
 	struct wgx_config *config;
 	struct wgx_instance *instance; /* claimed by the CLI */
+	/*
+	 * --metrics ADDR:PORT (wgx_http_parse_addr): serve /metrics there;
+	 * NULL: no HTTP. attach sets it; so can any other start command.
+	 */
+	const union wgx_sockaddr *metrics;
 };
 
 const char *wgx_mode_name(enum wgx_mode mode);

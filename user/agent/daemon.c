@@ -152,7 +152,7 @@ struct wait_state {
 	pid_t pid;
 	int result; /* 1 until a verdict: 0 ready, -errno failed */
 	bool timed_out;
-	int timeout_ms;	 /* of silence */
+	int timeout_ms;	  /* of silence */
 	int64_t deadline; /* moved on by every "busy" */
 	char *msg;
 	size_t msg_len;

@@ -175,7 +175,7 @@ struct finish_state {
 	struct wgx_tally t;
 	struct wgx_keypair *locked; /* whose replay lock is held */
 	struct wgx_peer *bytes_peer;
-	uint64_t peer_bytes;
+	uint64_t peer_bytes, peer_packets;
 	struct wgx_peer *stamped;
 	struct wgx_peer *ep_peer; /* endpoint checked for this source */
 	unsigned int ep_src;
@@ -190,8 +190,11 @@ static void peer_bytes_flush(struct finish_state *f)
 		return;
 	atomic_fetch_add_explicit(&f->bytes_peer->rx_bytes, f->peer_bytes,
 				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&f->bytes_peer->rx_packets, f->peer_packets,
+				  memory_order_relaxed);
 	f->bytes_peer = NULL;
 	f->peer_bytes = 0;
+	f->peer_packets = 0;
 }
 
 static void replay_lock(struct finish_state *f, struct wgx_keypair *kp)
@@ -222,6 +225,7 @@ static void authenticated(struct wgx_worker *w, struct finish_state *f,
 		peer_bytes_flush(f);
 	f->bytes_peer = p;
 	f->peer_bytes += d->len;
+	f->peer_packets++;
 	wgx_worker_raise(w, p, WGX_EV_AUTH_RECEIVED | WGX_EV_TRAVERSAL,
 			 &f->wake);
 	if (kp == wgx_keypairs_next(&p->keypairs)) {

@@ -329,13 +329,15 @@ static void send_icmp(struct wgx_worker *w, struct wgx_tally *t,
 
 /* Per peer and batch: bytes, when data last left, events, rekey. */
 static void account_read(struct wgx_worker *w, const struct wgx_tx_job *j,
-			 unsigned int ri, uint64_t bytes, uint64_t now,
-			 bool *wake)
+			 unsigned int ri, uint64_t bytes, uint64_t packets,
+			 uint64_t now, bool *wake)
 {
 	const struct wgx_tx_read *r = &j->rd[ri];
 	struct wgx_peer *p = r->peer;
 
 	atomic_fetch_add_explicit(&p->tx_bytes, bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->tx_packets, packets,
+				  memory_order_relaxed);
 	atomic_store_explicit(&p->last_sent_ns, now, memory_order_relaxed);
 	wgx_worker_raise(w, p,
 			 WGX_EV_DATA_SENT | WGX_EV_AUTH_SENT | WGX_EV_TRAVERSAL,
@@ -349,7 +351,7 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 {
 	struct wgx_pktio_result res = { 0 };
 	struct wgx_tally t = { 0 };
-	uint64_t now = wgx_now(), bytes = 0;
+	uint64_t now = wgx_now(), bytes = 0, packets = 0;
 	unsigned int last_read = ~0u;
 	bool wake = false;
 
@@ -359,16 +361,18 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 
 		if (s->read != last_read) {
 			if (last_read != ~0u && bytes)
-				account_read(w, j, last_read, bytes, now,
-					     &wake);
+				account_read(w, j, last_read, bytes, packets,
+					     now, &wake);
 			last_read = s->read;
 			bytes = 0;
+			packets = 0;
 		}
 		if (!s->wire) {
 			wgx_tally(&t, WGX_STAT_DROP_MALFORMED, 0);
 			continue;
 		}
 		bytes += s->wire;
+		packets++;
 		j->send.d[j->send.n++] = (struct wgx_tx_dgram){
 			.p = j->out + s->off,
 			.wire = s->wire,
@@ -376,7 +380,7 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 		};
 	}
 	if (last_read != ~0u && bytes)
-		account_read(w, j, last_read, bytes, now, &wake);
+		account_read(w, j, last_read, bytes, packets, now, &wake);
 	if (j->send.n)
 		w->io->ops->send(w->io, &j->send, &res);
 	t.pkts[WGX_STAT_TX_DATA] += res.sent;
