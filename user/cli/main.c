@@ -10,6 +10,7 @@
 #include "cli/cli_check.h"
 #include "cli/cli_keys.h"
 #include "cli/cli_tunnel.h"
+#include "cli/cli_up.h"
 #include "core/crypto.h"
 
 struct command {
@@ -62,6 +63,9 @@ static const struct command commands[] = {
 	  NULL, wgx_cli_show },
 	{ "reload", " IFACE", "re-read the config and apply the difference", -1,
 	  NULL, wgx_cli_reload },
+	{ "up", " IFNAME [--underlay IFACE|auto]",
+	  "like wireguard-go IFNAME: a TUN for wg(8) to configure", -1, NULL,
+	  wgx_cli_up },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
