@@ -52,6 +52,8 @@ LOADER_TEST_BPF := $(BUILD)/tests/bpf/loader_test.bpf.o \
 		   $(BUILD)/tests/bpf/loader_foreign.bpf.o
 
 WGXDP := $(BUILD)/wgxdp
+# What wg-quick runs for WG_QUICK_USERSPACE_IMPLEMENTATION: `wgxdp up`.
+LAUNCHER := $(BUILD)/wgxdp-userspace
 UNIT  := $(BUILD)/tests/unit/unit
 
 # The XDP program: clang -target bpf against vmlinux.h, then a libbpf
@@ -69,7 +71,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
-	shellcheck ethtool liburcu-dev libmnl-dev
+	shellcheck ethtool liburcu-dev libmnl-dev nftables
 ifeq ($(shell uname -m),x86_64)
 DEB_PKGS += libipsec-mb-dev
 endif
@@ -77,8 +79,8 @@ endif
 .PHONY: all deps test test-unit test-netns lint asan tsan tsan-build clean \
 	install vmlinux bench vectors demo
 
-all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(UNIT) $(BENCH_BINS) $(NETNS_BINS) \
-	$(BPF_TEST) $(LOADER_TEST_BPF)
+all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(LAUNCHER) $(UNIT) $(BENCH_BINS) \
+	$(NETNS_BINS) $(BPF_TEST) $(LOADER_TEST_BPF)
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$<)
@@ -112,6 +114,11 @@ $(BUILD)/libwgx.a: $(LIB_OBJS)
 $(WGXDP): $(BUILD)/user/cli/main.o $(BUILD)/libwgx.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LAUNCHER): tools/wgxdp-userspace
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)install -m 0755 $< $@
 
 $(UNIT): $(UNIT_OBJS) $(BUILD)/libwgx.a
 	$(call msg,LD,$@)
@@ -199,7 +206,7 @@ lint:
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
 		tests/netns/*.sh tools/demo tools/bench/tunnel tools/bench/flood \
-		tools/bench/scale .ci/run
+		tools/bench/scale tools/wgxdp-userspace .ci/run
 
 # The front door: install, build, and run the two-namespace demo.
 demo: deps
@@ -210,8 +217,9 @@ vmlinux:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 # The XDP object is built into the binary (bpftool skeleton).
-install: $(WGXDP)
+install: $(WGXDP) $(LAUNCHER)
 	install -D -m 0755 $(WGXDP) $(DESTDIR)$(PREFIX)/sbin/wgxdp
+	install -D -m 0755 $(LAUNCHER) $(DESTDIR)$(PREFIX)/sbin/wgxdp-userspace
 
 clean:
 	rm -rf build build-asan build-tsan
