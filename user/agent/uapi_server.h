@@ -32,7 +32,7 @@ enum {
 	WGX_UAPI_CONN_MAX = 64,
 	WGX_UAPI_STALL_MS = 5000,
 	WGX_UAPI_REQUEST_MS = 60000,
-	WGX_UAPI_IDLE_MS = 30000,
+	WGX_UAPI_IDLE_MS = 5000,
 };
 
 struct wgx_uapi_ops {
