@@ -507,6 +507,7 @@ struct touched {
 	uint32_t epoch; /* the owner's when it was given */
 	bool used;
 	bool decided; /* owner says where it ends; else it stays put */
+	bool inserted;
 };
 
 struct txn_undo {
@@ -889,16 +890,32 @@ static int create_peers(struct wgx_device *dev, struct wgx_peer_txn *t)
 	return err;
 }
 
-static int insert_prefixes(struct wgx_device *dev, struct wgx_peer_txn *t)
+/*
+ * Give each prefix to the peer it ends with, in the order the steps added
+ * them (`wg show` lists a peer's prefixes in that order, as wireguard-go
+ * does).
+ */
+static int insert_prefixes(struct wgx_device *dev, struct wgx_peer_txn *t,
+			   const struct wgx_steps *steps)
 {
-	for (size_t i = 0; i <= t->x_mask; i++) {
-		struct touched *x = &t->x[i];
-		uint32_t k = touched_owner(t, x);
+	uint32_t cur = NONE;
+
+	for (size_t i = 0; i < steps->n; i++) {
+		const struct wgx_step *s = &steps->v[i];
+		struct touched *x;
 		struct wgx_peer *p, *prev;
+		uint32_t k;
 		int err;
 
-		if (k == NONE || !t->t[k].present)
+		if (s->kind == WGX_STEP_PEER)
+			cur = target_find(t, s->u.public_key);
+		if (s->kind != WGX_STEP_ALLOWED_IP_ADD || cur == NONE)
 			continue;
+		x = touched_get(t, &s->u.prefix);
+		k = touched_owner(t, x);
+		if (k != cur || !t->t[k].present || x->inserted)
+			continue;
+		x->inserted = true;
 		p = t->t[k].peer;
 		prev = wgx_allowedips_owner(&dev->allowedips, x->prefix.family,
 					    x->prefix.addr.bytes,
@@ -933,7 +950,7 @@ int wgx_peer_config_prepare(struct wgx_device *dev,
 		walk_step(t, dev, &w, &steps->v[i]);
 	err = create_peers(dev, t);
 	if (!err)
-		err = insert_prefixes(dev, t);
+		err = insert_prefixes(dev, t, steps);
 	if (err) {
 		txn_undo(dev, t);
 		txn_free(t);
