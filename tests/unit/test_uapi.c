@@ -682,6 +682,36 @@ static void test_remove_then_add(void)
 	wgx_device_free(dev);
 }
 
+/* wg show lists a peer's prefixes in the order the set gave them. */
+static void test_prefix_order(void)
+{
+	struct wgx_uapi_buf b = { 0 };
+	struct wgx_device *dev = NULL;
+	struct wgx_uapi_view v;
+	struct keys k;
+	char *text;
+
+	make_keys(&k);
+	CHECK(wgx_device_new(&dev) == 0);
+	if (!dev)
+		return;
+	CHECK(apply(dev,
+		    fmt("set=1\npublic_key=%s\nallowed_ip=10.9.0.0/16\n"
+			"allowed_ip=::/0\nallowed_ip=0.0.0.0/0\n"
+			"allowed_ip=10.1.0.0/16\n\n",
+			k.peer_hex[0]),
+		    NULL) == 0);
+	v = (struct wgx_uapi_view){ .dev = dev };
+	CHECK(wgx_uapi_get(&v, &b) == 0);
+	text = b.data ? strndup(b.data, b.len) : NULL;
+	CHECK(text && strstr(text, "allowed_ip=10.9.0.0/16\nallowed_ip=::/0\n"
+				   "allowed_ip=0.0.0.0/0\n"
+				   "allowed_ip=10.1.0.0/16\n"));
+	free(text);
+	wgx_uapi_buf_free(&b);
+	wgx_device_free(dev);
+}
+
 static const struct wgx_test uapi_tests[] = {
 	{ "uapi: get=1", test_get_request },
 	{ "uapi: set with every key", test_set_every_key },
@@ -700,5 +730,6 @@ static const struct wgx_test uapi_tests[] = {
 	{ "uapi: our own key", test_own_key },
 	{ "uapi: abort undoes prepare", test_abort_undoes },
 	{ "uapi: removed and named again", test_remove_then_add },
+	{ "uapi: prefixes listed in the order given", test_prefix_order },
 };
 WGX_SUITE(uapi_tests)
