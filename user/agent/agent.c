@@ -171,7 +171,8 @@ static int start_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
  * milliseconds; sessions and peers are the device's and stay). Should
  * that fail, the old settings come back and the error is returned.
  */
-static int restart_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
+static int restart_datapath(struct agent *a, uint16_t port, uint32_t fwmark,
+			    uint32_t mtu)
 {
 	uint16_t old_port = a->dp->port;
 	uint32_t old_mark = a->dev->fwmark;
@@ -179,6 +180,8 @@ static int restart_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
 
 	a->dp->ops->destroy(a->dp);
 	a->dp = NULL;
+	/* No worker runs now: the MTU they size their buffers by. */
+	a->dev->mtu = mtu;
 	err = start_datapath(a, port, fwmark);
 	if (err) {
 		wgx_log_error("Couldn't bind port %u with fwmark %u (%s): "
@@ -284,7 +287,7 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 			 : err;
 	}
 	if (new_sockets)
-		restart_datapath(a, cfg->listen_port, cfg->fwmark);
+		restart_datapath(a, cfg->listen_port, cfg->fwmark, a->dev->mtu);
 	err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
 	wgx_log_info("reloaded %s: %zu peers (%zu added, %zu removed, %zu "
 		     "changed; allowed IPs: %zu added, %zu removed)",
@@ -344,6 +347,8 @@ static int uapi_set(void *ctx, const struct wgx_steps *steps)
 	bool new_port, new_mark;
 	int err;
 
+	if (!a->dp)
+		return -ENETDOWN; /* stopping: the datapath could not restart */
 	wgx_steps_summarize(steps, &sum);
 	if (sum.has_listen_port)
 		port = sum.listen_port;
@@ -362,7 +367,8 @@ static int uapi_set(void *ctx, const struct wgx_steps *steps)
 	if (err)
 		return err;
 	if ((new_port || new_mark) &&
-	    restart_datapath(a, new_port ? port : a->dp->port, mark)) {
+	    restart_datapath(a, new_port ? port : a->dp->port, mark,
+			     a->dev->mtu)) {
 		wgx_peer_config_abort(a->dev, txn);
 		return -EADDRINUSE;
 	}
@@ -394,9 +400,9 @@ static void tunnel_changed(struct agent *a)
 		break;
 	case WGX_TUNNEL_MTU:
 		wgx_log_info("%s: MTU %u", a->opts->tun, a->tunnel.mtu);
-		a->dev->mtu = a->tunnel.mtu;
 		if (a->dp)
-			restart_datapath(a, a->dp->port, a->dev->fwmark);
+			restart_datapath(a, a->dp->port, a->dev->fwmark,
+					 a->tunnel.mtu);
 		break;
 	default:
 		break;
