@@ -60,6 +60,8 @@ VERSION     ?= 0.1.0
 GIT_REV     := $(shell git rev-parse --short HEAD 2>/dev/null)
 WGX_VERSION := $(VERSION)$(if $(GIT_REV), (git $(GIT_REV)))
 VERSION_STAMP := $(BUILD)/version.stamp
+# What wg-quick runs for WG_QUICK_USERSPACE_IMPLEMENTATION: `wgxdp up`.
+LAUNCHER := $(BUILD)/wgxdp-userspace
 UNIT  := $(BUILD)/tests/unit/unit
 
 # The XDP program: clang -target bpf against vmlinux.h, then a libbpf
@@ -77,7 +79,8 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
-	shellcheck ethtool liburcu-dev libmnl-dev libqrencode-dev curl
+	shellcheck ethtool liburcu-dev libmnl-dev libqrencode-dev curl \
+	nftables
 ifeq ($(shell uname -m),x86_64)
 DEB_PKGS += libipsec-mb-dev
 endif
@@ -85,8 +88,8 @@ endif
 .PHONY: all deps test test-unit test-netns lint asan tsan tsan-build clean \
 	install vmlinux bench vectors demo
 
-all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(UNIT) $(BENCH_BINS) $(NETNS_BINS) \
-	$(BPF_TEST) $(LOADER_TEST_BPF)
+all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(LAUNCHER) $(UNIT) $(BENCH_BINS) \
+	$(NETNS_BINS) $(BPF_TEST) $(LOADER_TEST_BPF)
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	$(call msg,CC,$<)
@@ -129,6 +132,11 @@ $(BUILD)/libwgx.a: $(LIB_OBJS)
 $(WGXDP): $(BUILD)/user/cli/main.o $(BUILD)/libwgx.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LAUNCHER): tools/wgxdp-userspace
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)install -m 0755 $< $@
 
 $(UNIT): $(UNIT_OBJS) $(BUILD)/libwgx.a
 	$(call msg,LD,$@)
@@ -216,7 +224,7 @@ lint:
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
 		tests/netns/*.sh tools/demo tools/bench/tunnel tools/bench/flood \
-		tools/bench/scale .ci/run
+		tools/bench/scale tools/wgxdp-userspace .ci/run
 
 # The front door: install, build, and run the two-namespace demo.
 demo: deps
@@ -231,8 +239,9 @@ vmlinux:
 SBINDIR        ?= $(PREFIX)/sbin
 MANDIR         ?= $(PREFIX)/share/man
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-install: $(WGXDP)
+install: $(WGXDP) $(LAUNCHER)
 	install -D -m 0755 $(WGXDP) $(DESTDIR)$(SBINDIR)/wgxdp
+	install -D -m 0755 $(LAUNCHER) $(DESTDIR)$(SBINDIR)/wgxdp-userspace
 	install -D -m 0644 docs/wgxdp.8 $(DESTDIR)$(MANDIR)/man8/wgxdp.8
 	@mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/systemd/wgxdp@.service.in \

@@ -27,10 +27,13 @@
 #include "agent/show.h"
 #include "core/timers.h"
 #include "agent/tunnel.h"
+#include "agent/uapi_server.h"
 #include "agent/xdp.h"
 
 /* The agent never sleeps longer than this: it collects timer events. */
 static const uint64_t TICK_NS = 100000000ULL;
+/* How often the TUN is looked at without an event (moved, deleted). */
+static const uint64_t TUN_CHECK_NS = 1000000000ULL;
 
 struct agent {
 	const struct wgx_agent_opts *opts;
@@ -43,12 +46,14 @@ struct agent {
 	/* --metrics: /metrics over HTTP; names label the peers. */
 	struct wgx_http_server http;
 	struct wgx_peer_names names;
+	struct wgx_uapi_server uapi;
 	/* How the datapath was started, to start it again (new port). */
 	unsigned int offloads, workers;
 	bool use_xsk; /* AF_XDP sockets wherever XDP is attached */
 	int epoll_fd, timer_fd, signal_fd;
+	uint64_t next_tun_check;
 	bool stop;
-	bool tunnel_open, control_open, http_open;
+	bool tunnel_open, control_open, http_open, uapi_open;
 };
 
 const char *wgx_mode_name(enum wgx_mode mode)
@@ -85,7 +90,7 @@ static void fill_show(struct agent *a, struct wgx_show_info *info,
 		      char *offloads, size_t len)
 {
 	info->tun = a->opts->tun;
-	info->iface = a->opts->iface;
+	info->iface = a->opts->iface ? a->opts->iface : "any";
 	info->mode = wgx_xdp_mode_name(&a->xdp);
 	info->xdp = a->xdp.active ? &a->xdp : NULL;
 	info->listen_port = a->dp ? a->dp->port : 0;
@@ -147,8 +152,9 @@ static bool port_free(const struct agent *a, uint16_t port)
 
 	if (fd < 0)
 		return true; /* let the bind itself say what is wrong */
-	setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->opts->iface,
-		   (socklen_t)strlen(a->opts->iface));
+	if (a->opts->iface)
+		setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, a->opts->iface,
+			   (socklen_t)strlen(a->opts->iface));
 	ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return ok;
@@ -205,31 +211,40 @@ static int start_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
 }
 
 /*
- * ListenPort and FwMark belong to the sockets: a new pool of workers binds
- * them (a pause of a few milliseconds; sessions and peers are the
- * device's and stay). Should that fail, the old settings come back.
+ * ListenPort, FwMark and the MTU belong to the workers' sockets and
+ * buffers: a new pool of workers takes them (a pause of a few
+ * milliseconds; sessions and peers are the device's and stay). Should
+ * that fail, the old settings come back and the error is returned.
  */
-static void restart_datapath(struct agent *a, const struct wgx_config *cfg)
+static int restart_datapath(struct agent *a, uint16_t port, uint32_t fwmark,
+			    uint32_t mtu)
 {
 	uint16_t old_port = a->dp->port;
-	int err;
+	uint32_t old_mark = a->dev->fwmark;
+	int err, again;
 
 	a->dp->ops->destroy(a->dp);
 	a->dp = NULL;
-	err = start_datapath(a, cfg->listen_port, cfg->fwmark);
+	/* No worker runs now: the MTU they size their buffers by. */
+	a->dev->mtu = mtu;
+	err = start_datapath(a, port, fwmark);
 	if (err) {
-		wgx_log_error("reload: couldn't bind the new ListenPort or "
-			      "FwMark (%s): keeping port %u",
-			      strerror(-err), old_port);
-		err = start_datapath(a, old_port, a->config->fwmark);
-	}
-	if (err) {
-		wgx_log_error("Couldn't restart the datapath: %s: stopping",
-			      strerror(-err));
-		a->stop = true;
-		return;
+		wgx_log_error("Couldn't bind port %u with fwmark %u (%s): "
+			      "keeping port %u",
+			      port, fwmark, strerror(-err), old_port);
+		again = start_datapath(a, old_port, old_mark);
+		if (again) {
+			wgx_log_error("Couldn't restart the datapath: %s: "
+				      "stopping",
+				      strerror(-again));
+			a->stop = true;
+			return err;
+		}
+	} else {
+		a->dev->fwmark = fwmark;
 	}
 	wgx_log_info("listening on UDP port %u", a->dp->port);
+	return err;
 }
 
 /* The peers' names in the config file, for metrics; best effort. */
@@ -252,6 +267,17 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 	char why[256];
 	int err;
 
+	if (!a->opts->config_path) {
+		wgx_log_error("reload: %s has no config file (started by "
+			      "'up'): configure it with wg(8)",
+			      a->opts->tun);
+		return r ? wgx_control_reply_error(
+				   r, -EINVAL,
+				   "%s has no config file (started by 'up'): "
+				   "configure it with wg(8)",
+				   a->opts->tun)
+			 : -EINVAL;
+	}
 	err = wgx_config_parse_file(a->opts->config_path, &copts, &cfg, &errs);
 	if (err) {
 		const char *first = first_error(&errs);
@@ -281,6 +307,10 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 		return r ? wgx_control_reply_error(r, -EINVAL, "%s", why)
 			 : -EINVAL;
 	}
+	/* A /0 with Table = auto marks the sockets with its table. */
+	if (wgx_tunnel_policy_sync(&a->tunnel, cfg, &cfg->fwmark))
+		wgx_log_error("reload: the policy routing of %s's /0 failed",
+			      a->opts->tun);
 	new_sockets = cfg->listen_port != a->config->listen_port ||
 		      cfg->fwmark != a->config->fwmark;
 	if (cfg->listen_port != a->config->listen_port && cfg->listen_port &&
@@ -310,9 +340,8 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 				   strerror(-err))
 			 : err;
 	}
-	a->dev->fwmark = cfg->fwmark;
 	if (new_sockets)
-		restart_datapath(a, cfg);
+		restart_datapath(a, cfg->listen_port, cfg->fwmark, a->dev->mtu);
 	err = wgx_tunnel_sync_routes(&a->tunnel, cfg);
 	wgx_log_info("reloaded %s: %zu peers (%zu added, %zu removed, %zu "
 		     "changed; allowed IPs: %zu added, %zu removed)",
@@ -408,6 +437,98 @@ static const struct wgx_http_route http_routes[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* ---- the UAPI (wg show, wg set, wg syncconf) --------------------------- */
+
+static int uapi_get(void *ctx, struct wgx_uapi_buf *out)
+{
+	struct agent *a = ctx;
+	struct wgx_uapi_view v = { .dev = a->dev,
+				   .listen_port = a->dp ? a->dp->port : 0,
+				   .fwmark = a->dev->fwmark };
+
+	return wgx_uapi_get(&v, out);
+}
+
+/*
+ * A set, whole or not at all: the peer steps are prepared (what can fail),
+ * then the sockets take a new ListenPort or FwMark if asked, then the
+ * rest. The configured port and mark become the asked ones, so a later
+ * reload compares the file against what runs.
+ */
+static int uapi_set(void *ctx, const struct wgx_steps *steps)
+{
+	struct agent *a = ctx;
+	struct wgx_peer_config_stats st;
+	struct wgx_steps_summary sum;
+	struct wgx_peer_txn *txn;
+	uint16_t port = a->config->listen_port;
+	uint32_t mark = a->dev->fwmark;
+	bool new_port, new_mark;
+	int err;
+
+	if (!a->dp)
+		return -ENETDOWN; /* stopping: the datapath could not restart */
+	wgx_steps_summarize(steps, &sum);
+	if (sum.has_listen_port)
+		port = sum.listen_port;
+	if (sum.has_fwmark)
+		mark = sum.fwmark;
+	/* Port 0 asks for a random one: a change unless that is so now. */
+	new_port = sum.has_listen_port &&
+		   (port ? port != a->dp->port : a->config->listen_port != 0);
+	new_mark = mark != a->dev->fwmark;
+	if (new_port && port && !port_free(a, port)) {
+		wgx_log_error("UAPI: listen_port %u is in use: nothing changed",
+			      port);
+		return -EADDRINUSE;
+	}
+	err = wgx_peer_config_prepare(a->dev, steps, &txn);
+	if (err)
+		return err;
+	if ((new_port || new_mark) &&
+	    restart_datapath(a, new_port ? port : a->dp->port, mark,
+			     a->dev->mtu)) {
+		wgx_peer_config_abort(a->dev, txn);
+		return -EADDRINUSE;
+	}
+	if (new_port)
+		a->config->listen_port = port;
+	a->config->fwmark = mark;
+	wgx_peer_config_commit(a->dev, txn, &st);
+	wgx_log_info("UAPI set: %zu peers (%zu added, %zu removed, %zu "
+		     "changed; allowed IPs: %zu added, %zu removed%s)",
+		     a->dev->peers.count, st.peers_added, st.peers_removed,
+		     st.peers_changed, st.allowed_ips_added,
+		     st.allowed_ips_removed,
+		     st.private_key_changed ? "; new private key" : "");
+	return 0;
+}
+
+static const struct wgx_uapi_ops uapi_ops = {
+	.get = uapi_get,
+	.set = uapi_set,
+};
+
+/* The TUN changed (or it is time to look): its MTU, or it is gone. */
+static void tunnel_changed(struct agent *a)
+{
+	switch (wgx_tunnel_check(&a->tunnel)) {
+	case WGX_TUNNEL_GONE:
+		wgx_log_info("%s was deleted: shutting down", a->opts->tun);
+		a->stop = true;
+		break;
+	case WGX_TUNNEL_MTU:
+		wgx_log_info("%s: MTU %u", a->opts->tun, a->tunnel.mtu);
+		if (a->dp)
+			restart_datapath(a, a->dp->port, a->dev->fwmark,
+					 a->tunnel.mtu);
+		break;
+	default:
+		break;
+	}
+	a->next_tun_check = wgx_now() + TUN_CHECK_NS;
+}
+
 static const struct wgx_control_command commands[] = {
 	{ "identity", cmd_identity },
 	{ "config", cmd_config },
@@ -483,11 +604,17 @@ static void loop(struct agent *a)
 				wgx_control_server_serve(&a->control);
 			else if (a->http_open && fd == a->http.fd)
 				wgx_http_server_serve(&a->http);
+			else if (fd == a->uapi.fd)
+				wgx_uapi_server_serve(&a->uapi);
+			else if (fd == a->tunnel.watch_fd)
+				tunnel_changed(a);
 			else if (fd == a->timer_fd &&
 				 read(fd, &expirations, sizeof(expirations)) <
 					 0)
 				continue;
 		}
+		if (wgx_now() >= a->next_tun_check)
+			tunnel_changed(a);
 		wgx_protocol_process(a->dev);
 		wgx_xdp_set_under_load(
 			&a->xdp, wgx_device_under_load(a->dev, wgx_now()));
@@ -606,7 +733,7 @@ static int start_xdp(struct agent *a)
 	int err;
 
 	a->xdp.addr_watch_fd = -1;
-	if (a->opts->mode == WGX_MODE_SOCKET)
+	if (a->opts->mode == WGX_MODE_SOCKET || !a->opts->iface)
 		return 0;
 	xo.mode = a->opts->mode == WGX_MODE_NATIVE ? WGX_LOADER_MODE_NATIVE
 		  : a->opts->mode == WGX_MODE_SKB  ? WGX_LOADER_MODE_SKB
@@ -692,13 +819,27 @@ static int start(struct agent *a)
 	if (err)
 		return err;
 	so.workers = workers_wanted(a->opts->workers);
-	err = wgx_tunnel_open(&a->tunnel, a->opts->tun, a->config, so.workers,
-			      offloads & WGX_DP_TUN_VNET);
+	if (a->opts->config_path)
+		err = wgx_tunnel_open(&a->tunnel, a->opts->tun, a->config,
+				      so.workers, offloads & WGX_DP_TUN_VNET);
+	else
+		err = wgx_tunnel_open_bare(&a->tunnel, a->opts->tun, so.workers,
+					   offloads & WGX_DP_TUN_VNET);
 	if (err)
 		return err;
 	if (!a->tunnel.tun.vnet_hdr)
 		offloads &= ~(unsigned int)WGX_DP_TUN_VNET;
 	a->tunnel_open = true;
+	/* A /0 with Table = auto: wg-quick's policy routing, its mark. */
+	if (wgx_tunnel_needs_policy(a->config) &&
+	    (err = wgx_tunnel_policy_set(&a->tunnel, a->config,
+					 &a->config->fwmark)))
+		return err;
+	err = wgx_tunnel_watch(&a->tunnel);
+	if (!err)
+		err = add_fd(a, a->tunnel.watch_fd);
+	if (err)
+		return err;
 	a->dev->mtu = a->tunnel.mtu;
 	tun_addresses(a->dev, a->config);
 	a->dev->fwmark = a->config->fwmark;
@@ -728,7 +869,16 @@ static int start(struct agent *a)
 	err = add_fd(a, a->control.fd);
 	if (!err)
 		err = start_http(a);
-	return err;
+	if (err)
+		return err;
+	err = wgx_uapi_sock_path(a->opts->tun, path, sizeof(path));
+	if (!err)
+		err = wgx_uapi_server_open(&a->uapi, path, &uapi_ops, a);
+	if (err)
+		return err;
+	a->uapi_open = true;
+	a->next_tun_check = wgx_now() + TUN_CHECK_NS;
+	return add_fd(a, a->uapi.fd);
 }
 
 static void stop(struct agent *a)
@@ -736,6 +886,8 @@ static void stop(struct agent *a)
 	if (a->http_open)
 		wgx_http_server_close(&a->http);
 	wgx_peer_names_free(&a->names);
+	if (a->uapi_open)
+		wgx_uapi_server_close(&a->uapi);
 	if (a->control_open)
 		wgx_control_server_close(&a->control);
 	if (a->dp)
@@ -780,8 +932,8 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 		return err;
 	}
 	wgx_log_info("%s up on %s (mode %s, port %u, %zu peers)", opts->tun,
-		     opts->iface, wgx_xdp_mode_name(&a.xdp), a.dp->port,
-		     a.dev->peers.count);
+		     opts->iface ? opts->iface : "any interface",
+		     wgx_xdp_mode_name(&a.xdp), a.dp->port, a.dev->peers.count);
 	wgx_daemon_ready(notify);
 	loop(&a);
 	wgx_log_info("%s: shutting down", opts->tun);

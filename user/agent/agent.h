@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent: one event loop (epoll over a timerfd, a signalfd, the
- * datapath's wake-up eventfd and the control socket) that owns the
- * handshakes, timers, configuration and the instance's runtime files.
+ * datapath's wake-up eventfd, the control and UAPI sockets and a watch on
+ * the TUN) that owns the handshakes, timers, configuration and the
+ * instance's runtime files. Without config_path (`wgxdp up`) the TUN is
+ * bare, as wireguard-go makes it, and the UAPI configures everything.
  */
 #ifndef WGX_AGENT_H
 #define WGX_AGENT_H
@@ -22,9 +24,10 @@ enum wgx_mode {
 };
 
 struct wgx_agent_opts {
-	const char *iface;
+	const char *iface; /* the underlay; NULL: sockets on any (up) */
 	const char *tun;
-	const char *config_path; /* absolute, re-read on reload */
+	/* Absolute, re-read on reload; NULL for `up` (configured by wg). */
+	const char *config_path;
 	enum wgx_mode mode;
 	unsigned int workers; /* 0: one per online CPU */
 	bool force;	      /* replace a foreign XDP program on IFACE */

@@ -12,6 +12,7 @@
 #include "cli/cli_metrics.h"
 #include "cli/cli_peer.h"
 #include "cli/cli_tunnel.h"
+#include "cli/cli_up.h"
 #include "core/crypto.h"
 #include "util/version.h"
 
@@ -77,6 +78,9 @@ static const struct command commands[] = {
 	  NULL, wgx_cli_peer },
 	{ "metrics", " [TUN]", "print the Prometheus metrics of the tunnels",
 	  -1, NULL, wgx_cli_metrics },
+	{ "up", " IFNAME [--underlay IFACE|auto]",
+	  "like wireguard-go IFNAME: a TUN for wg(8) to configure", -1, NULL,
+	  wgx_cli_up },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

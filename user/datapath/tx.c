@@ -21,7 +21,26 @@ enum {
 	/* One TUN read: a virtio header and a 64 KiB super-packet. */
 	READ_MAX = WGX_VNET_HDR_LEN + 65536,
 	ICMP_PER_SECOND = 100,
+	/*
+	 * What a batch's send area needs beyond its reads at most, per
+	 * segment: a super-packet's headers copied into each segment, the
+	 * data header, padding and tag. Longer headers (IPv6 extensions)
+	 * only make a read wait for the next batch: fits() counts exactly.
+	 */
+	SEG_EXTRA = 256,
 };
+
+/*
+ * A full batch of full-size packets, but never more than a batch's reads
+ * can become: at an MTU of 64 KiB the first bound would be 25 MiB a job.
+ */
+static size_t out_cap_for(uint32_t mtu)
+{
+	size_t full = (size_t)WGX_TX_MAX * (mtu + 64u);
+	size_t most = (size_t)WGX_TX_AREA + (size_t)WGX_TX_MAX * SEG_EXTRA;
+
+	return full < most ? full : most;
+}
 
 struct wgx_tx_job *wgx_tx_job_new(uint32_t mtu)
 {
@@ -30,8 +49,7 @@ struct wgx_tx_job *wgx_tx_job_new(uint32_t mtu)
 	if (!j)
 		return NULL;
 	j->area = malloc(WGX_TX_AREA);
-	/* Room for a full batch of full-size packets. */
-	j->out_cap = (size_t)WGX_TX_MAX * (mtu + 64u);
+	j->out_cap = out_cap_for(mtu);
 	j->out = malloc(j->out_cap);
 	if (!j->area || !j->out) {
 		wgx_tx_job_free(j);
@@ -182,14 +200,31 @@ static int prepare_read(struct wgx_worker *w, struct wgx_tx_job *j,
 	return wgx_gso_prepare(&r->gso, vh, j->area + r->off, r->len);
 }
 
-/* Room for one more read of any size in this batch. */
+/*
+ * Room for one more read in this batch: the area takes any read, enough
+ * segments are left, and the send area has room for a good part of them
+ * (a read that turns out bigger waits for the next batch: fits()).
+ */
 static bool room_for_read(const struct wgx_tx_job *j, size_t used,
 			  size_t max_read, uint32_t mtu)
 {
+	size_t reserve = (size_t)WGX_TX_SEG_RESERVE * (mtu + 64u);
+
+	if (reserve > j->out_cap / 4)
+		reserve = j->out_cap / 4;
 	return j->nrd < WGX_TX_READS && WGX_TX_AREA - used >= max_read &&
 	       WGX_TX_MAX - j->nseg >= WGX_TX_SEG_RESERVE &&
-	       j->out_cap - j->out_used >=
-		       (size_t)WGX_TX_SEG_RESERVE * (mtu + 64u);
+	       j->out_cap - j->out_used >= reserve;
+}
+
+/* The send area read r's segments take once sealed. */
+static size_t read_wire(const struct wgx_tx_read *r, uint32_t mtu)
+{
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < r->gso.nsegs; i++)
+		n += wgx_transport_wire_len(wgx_gso_seg_len(&r->gso, i), mtu);
+	return n;
 }
 
 /* A read that does not fit waits in the worker's carry buffer. */
@@ -197,7 +232,7 @@ static bool fits(const struct wgx_tx_job *j, const struct wgx_tx_read *r,
 		 uint32_t mtu)
 {
 	return j->nseg + r->gso.nsegs <= WGX_TX_MAX &&
-	       j->out_used + (size_t)r->gso.nsegs * (mtu + 64u) <= j->out_cap;
+	       j->out_used + read_wire(r, mtu) <= j->out_cap;
 }
 
 /* Take one read of n bytes at off into the batch (or carry it). */
@@ -232,6 +267,9 @@ int wgx_tx_fill(struct wgx_worker *w, struct wgx_tx_job *j)
 	uint32_t mtu = w->dev->mtu;
 	unsigned int reads = 0;
 
+	/* What the carry buffer takes: an IP packet is at most 64 KiB. */
+	if (max > WGX_TUN_READ_MAX)
+		max = WGX_TUN_READ_MAX;
 	j->nrd = j->nseg = 0;
 	j->out_used = 0;
 	if (w->carry_len) {
