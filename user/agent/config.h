@@ -23,8 +23,13 @@
  * Where wgxdp differs from wg/wg-quick, on purpose:
  * - Every problem is collected (wg stops at the first) and any error
  *   rejects the whole file. Messages read "FILE:LINE: what (what to do)";
- *   warnings "FILE:LINE: warning: ...". Key text is never echoed for
- *   PrivateKey and PresharedKey.
+ *   warnings "FILE:LINE: warning: ...". No message holds a key or a part
+ *   of one: PrivateKey, PresharedKey and PublicKey values are never
+ *   quoted, "PrivateKey <key>" or "PrivateKey: <key>" is reported by the
+ *   key's name alone, and any other text that may be key material (a
+ *   run of 16 base64 characters of mixed kinds in a value; anything in a
+ *   key or section name but letters, digits, spaces, '-', '_' and
+ *   brackets) is replaced by "(text not shown: it may hold a key)".
  * - Two [Peer] sections with the same PublicKey are an error (wg merges).
  * - A peer with the interface's own public key is dropped with a warning
  *   (the kernel ignores it silently).
