@@ -387,7 +387,7 @@ static int setup_fds(struct agent *a)
 	signal(SIGPIPE, SIG_IGN);
 	a->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	a->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		timerfd_create(WGX_CLOCK, TFD_NONBLOCK | TFD_CLOEXEC);
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->signal_fd < 0 || a->timer_fd < 0 || a->epoll_fd < 0) {
 		err = -errno;
