@@ -645,6 +645,7 @@ struct bad_case {
 
 /* PRIV without its '=', and cut in two as a line wrap would. */
 #define PRIV_NOPAD "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk"
+#define PSK_NOPAD  "sj6aZnhZErgCLNi2EVZyh0N5/5y+orjBTogfxjjDSqU"
 #define PRIV_HEAD  "yAnz5TF+lXXJte14tji3z"
 #define PRIV_TAIL  "lMNq+hd2rYUIgJBgB3fBmk="
 #define NOT_SHOWN  "(text not shown: it may hold a key)"
@@ -693,7 +694,11 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:3: PresharedKey is not followed by '='" },
 	{ "[Interface]\n" PRIV "\n", "t.conf:2: unknown key " NOT_SHOWN },
 	{ "[Interface]\nPrivateKey" PRIV "\n",
-	  "t.conf:2: unknown key " NOT_SHOWN },
+	  "t.conf:2: PrivateKey is not followed by '='" },
+	{ "[Peer]\npresharedKEY" PSK_NOPAD "\n",
+	  "t.conf:2: PresharedKey is not followed by '='" },
+	{ "[Peer]\nPresharedKeyPersistentKeepalive = 1\n",
+	  "t.conf:2: PresharedKey is not followed by '='" },
 	{ "[Interface]\nPrivateKey = " PRIV_HEAD "\n" PRIV_TAIL "\n",
 	  "t.conf:3: unknown key " NOT_SHOWN, 0, 0, PRIV },
 	{ "[Interface]\nPrivateKey = " PRIV_HEAD "\n" PRIV_TAIL "\n",

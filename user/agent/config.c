@@ -200,32 +200,33 @@ static const char *quote_raw(char buf[QUOTE_SIZE], const char *s)
 	return buf;
 }
 
-/* A value as written, unless it may hold key material. */
+/*
+ * A value as written, unless it may hold key material. The test is on the
+ * text as shown, escapes included ("\x16" joins the run it precedes).
+ */
 static const char *quote(char buf[QUOTE_SIZE], const char *s)
 {
-	if (looks_like_key(s))
-		return NOT_SHOWN;
-	return quote_raw(buf, s);
+	quote_raw(buf, s);
+	return looks_like_key(buf) ? NOT_SHOWN : buf;
 }
 
 /*
  * A name (a key, a section, a line that is neither) is quoted only when
- * it looks like one: letters, digits, spaces, '-', '_', brackets and
- * non-ASCII bytes, no run of letters and digits longer than any key name
- * and no long run with digits in it. Anything else may be a key pasted
- * without its name, and is not shown.
+ * it looks like one, as shown: letters, digits, spaces, '-', '_', '.',
+ * brackets and escapes, no run of letters and digits longer than any key
+ * name and no long run with digits in it. Anything else may be a key
+ * pasted without its name, and is not shown.
  */
 static const char *quote_name(char buf[QUOTE_SIZE], const char *s)
 {
 	size_t run = 0;
 	bool digit = false;
 
-	for (const char *c = s; *c; c++) {
-		unsigned char u = (unsigned char)*c;
-
+	quote_raw(buf, s);
+	for (const char *c = buf; *c; c++) {
 		if (is_b64(*c) && *c != '+' && *c != '/') {
 			run++;
-			digit |= u >= '0' && u <= '9';
+			digit |= *c >= '0' && *c <= '9';
 			if (run > NAME_RUN_MAX ||
 			    (digit && run >= KEYLIKE_DIGITS))
 				return NOT_SHOWN;
@@ -233,10 +234,10 @@ static const char *quote_name(char buf[QUOTE_SIZE], const char *s)
 		}
 		run = 0;
 		digit = false;
-		if (u < 0x80 && !is_space(*c) && !strchr("-_[]", *c))
+		if (!strchr(" -_.[]\\'", *c))
 			return NOT_SHOWN;
 	}
-	return quote_raw(buf, s);
+	return buf;
 }
 
 /* Decimal or hex digits only (no sign, no space), at most max. */
@@ -1006,19 +1007,22 @@ static void unknown_key(struct parser *p, char *raw_key)
 }
 
 /*
- * "PrivateKey <key>", "PrivateKey: <key>": a known key, then its value
- * without '='. The message names the key in our own words, since the rest
- * of the line may be a key.
+ * "PrivateKey <key>", "PrivateKey: <key>", "PrivateKey<key>": a known key,
+ * then its value without '='. The message names the key in our own words,
+ * since the rest of the line may be a key.
  */
 static bool missing_equals(struct parser *p, const char *text)
 {
 	text += strspn(text, " \t\n\v\f\r");
 	for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
 		const char *name = key_defs[i].name;
+		enum slot slot = key_defs[i].slot;
 		size_t n = strlen(name);
 
-		if (strncasecmp(text, name, n) ||
-		    !(is_space(text[n]) || text[n] == ':'))
+		/* A secret's name with anything after it: the key, glued. */
+		if (strncasecmp(text, name, n) || !text[n] ||
+		    !(is_space(text[n]) || text[n] == ':' ||
+		      slot == SLOT_PRIVATE_KEY || slot == SLOT_PRESHARED_KEY))
 			continue;
 		line_error(p,
 			   "%s is not followed by '=' (write %s = <value>; "
