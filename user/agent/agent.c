@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/control.h"
+#include "util/harden.h"
 #include "datapath/datapath.h"
 #include "agent/peer_config.h"
 #include "agent/protocol.h"
@@ -608,7 +609,13 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 
 	opts->config = NULL;
 	wgx_instance_update_pid(opts->instance);
-	err = start(&a);
+	/* Keys and plaintext live here from now on: no core dumps. */
+	err = wgx_harden_no_dumps();
+	if (!err)
+		err = start(&a);
+	/* Set-up is done: keep only what running needs (harden.h). */
+	if (!err)
+		err = wgx_harden_drop_caps(a.xdp.active);
 	if (err) {
 		wgx_daemon_fail(notify, err, NULL);
 		stop(&a);
@@ -620,6 +627,7 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 	wgx_daemon_ready(notify);
 	loop(&a);
 	wgx_log_info("%s: shutting down", opts->tun);
+	wgx_harden_teardown();
 	stop(&a);
 	return 0;
 }
