@@ -873,6 +873,7 @@ static void parse_endpoint(struct parser *p, char *v, int arg)
 
 	(void)arg;
 	qv = quote(q, v);
+	ep.line = p->line;
 	ep.text = strdup(v);
 	if (!ep.text) {
 		p->oom = true;
@@ -1639,6 +1640,65 @@ void wgx_config_errors_free(struct wgx_config_errors *errs)
 		free(errs->msgs[i].text);
 	free(errs->msgs);
 	memset(errs, 0, sizeof(*errs));
+}
+
+size_t wgx_config_unresolved(const struct wgx_config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		n += cfg->peers[i].endpoint.text &&
+		     !cfg->peers[i].endpoint.resolved;
+	return n;
+}
+
+/* One endpoint the parse checked but left unresolved. */
+static void resolve_one(struct parser *p, struct wgx_config_endpoint *ep)
+{
+	char q[QUOTE_SIZE], qh[QUOTE_SIZE];
+	char *copy = strdup(ep->text), *host = NULL, *port = NULL;
+	uint64_t n = 0;
+	int rc;
+
+	if (!copy) {
+		p->oom = true;
+		return;
+	}
+	p->line = ep->line;
+	if (split_endpoint(copy, &host, &port) ||
+	    !parse_uint(port, 10, UINT16_MAX, &n))
+		rc = EAI_NONAME; /* the parse let it through: not reached */
+	else
+		rc = endpoint_address(p, host, (uint16_t)n, ep);
+	if (rc) {
+		ep->resolved = false;
+		line_error(p,
+			   "Endpoint %s: cannot resolve %s: %s (check the "
+			   "name, or write an IP address)",
+			   quote(q, ep->text), quote(qh, host ? host : ""),
+			   gai_strerror(rc));
+	}
+	free(copy);
+}
+
+int wgx_config_resolve(struct wgx_config *cfg,
+		       const struct wgx_config_opts *opts,
+		       struct wgx_config_errors *errs)
+{
+	struct parser p = { .cfg = cfg, .errs = errs };
+
+	if (opts)
+		p.opts = *opts;
+	p.opts.flags &= ~(unsigned int)WGX_CONFIG_NO_RESOLVE;
+	if (!p.opts.resolve)
+		p.opts.resolve = resolve_getaddrinfo;
+	for (size_t i = 0; i < cfg->n_peers && !p.oom; i++) {
+		struct wgx_config_endpoint *ep = &cfg->peers[i].endpoint;
+
+		if (ep->text && !ep->resolved)
+			resolve_one(&p, ep);
+	}
+	return p.oom ? -ENOMEM : p.n_errors ? -EINVAL : 0;
 }
 
 size_t wgx_config_count_allowed_ips(const struct wgx_config *cfg)

@@ -81,6 +81,7 @@ struct wgx_config_prefix {
 struct wgx_config_endpoint {
 	char *text;    /* as written, whitespace removed; NULL: no Endpoint */
 	bool resolved; /* false only with WGX_CONFIG_NO_RESOLVE */
+	unsigned int line; /* of the Endpoint line, for messages */
 	union wgx_sockaddr addr;
 };
 
@@ -215,6 +216,20 @@ void wgx_config_drop_peers(struct wgx_config *cfg);
 /* Wipes and frees every key; NULL is fine. */
 void wgx_config_free(struct wgx_config *cfg);
 void wgx_config_errors_free(struct wgx_config_errors *errs);
+
+/* Endpoints a WGX_CONFIG_NO_RESOLVE parse left unresolved. */
+size_t wgx_config_unresolved(const struct wgx_config *cfg);
+
+/*
+ * Resolve them now with opts->resolve (opts NULL or no resolver:
+ * getaddrinfo), as the parse would have: failures are added to errs
+ * ("FILE:LINE: Endpoint ...: cannot resolve ..."). 0, -EINVAL when one
+ * failed, or -ENOMEM. Blocks as long as the resolver does: the agent
+ * calls it off its thread (agent/resolve.h).
+ */
+int wgx_config_resolve(struct wgx_config *cfg,
+		       const struct wgx_config_opts *opts,
+		       struct wgx_config_errors *errs);
 
 /* Total AllowedIPs over all peers. */
 size_t wgx_config_count_allowed_ips(const struct wgx_config *cfg);
