@@ -26,6 +26,7 @@
 #include "agent/show.h"
 #include "core/timers.h"
 #include "agent/tunnel.h"
+#include "agent/underlay.h"
 #include "agent/xdp.h"
 
 /* The agent never sleeps longer than this: it collects timer events. */
@@ -39,6 +40,7 @@ struct agent {
 	struct wgx_datapath *dp;
 	struct wgx_xdp xdp;
 	struct wgx_control_server control;
+	struct wgx_underlay underlay;
 	/* How the datapath was started, to start it again (new port). */
 	unsigned int offloads, workers;
 	int epoll_fd, timer_fd, signal_fd;
@@ -467,6 +469,8 @@ static void loop(struct agent *a)
 			else if (a->resolving &&
 				 fd == wgx_resolve_fd(a->resolving))
 				on_resolved(a);
+			else if (fd == a->underlay.fd)
+				wgx_underlay_changed(&a->underlay);
 			else if (fd == a->timer_fd &&
 				 read(fd, &expirations, sizeof(expirations)) <
 					 0)
@@ -683,12 +687,18 @@ static int start(struct agent *a)
 		return err;
 	}
 	a->control_open = true;
-	return add_fd(a, a->control.fd);
+	err = add_fd(a, a->control.fd);
+	/* Said in the log, not needed to run: a failure is only logged. */
+	if (!err &&
+	    !wgx_underlay_open(&a->underlay, a->opts->iface, a->dev->mtu))
+		err = add_fd(a, a->underlay.fd);
+	return err;
 }
 
 static void stop(struct agent *a)
 {
 	resolve_forget(a);
+	wgx_underlay_close(&a->underlay);
 	if (a->control_open)
 		wgx_control_server_close(&a->control);
 	if (a->dp)
@@ -721,7 +731,8 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 			   .epoll_fd = -1,
 			   .timer_fd = -1,
 			   .signal_fd = -1,
-			   .xdp = { .addr_watch_fd = -1 } };
+			   .xdp = { .addr_watch_fd = -1 },
+			   .underlay = { .fd = -1 } };
 	int err;
 
 	opts->config = NULL;
