@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
@@ -114,7 +115,7 @@ void wgx_underlay_events(struct wgx_underlay *u, const void *buf, size_t len)
 	const struct nlmsghdr *nh = buf;
 	int left = len > INT32_MAX ? INT32_MAX : (int)len;
 
-	for (; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left))
+	for (; mnl_nlmsg_ok(nh, left); nh = mnl_nlmsg_next(nh, &left))
 		if (nh->nlmsg_type == RTM_NEWLINK ||
 		    nh->nlmsg_type == RTM_DELLINK)
 			on_link(u, nh);
