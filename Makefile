@@ -236,7 +236,7 @@ lint:
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
 		tests/netns/*.sh tools/demo tools/bench/tunnel tools/bench/flood \
-		tests/fuzz/run \
+		tests/fuzz/run tools/soak \
 		tools/bench/scale .ci/run
 
 # The front door: install, build, and run the two-namespace demo.

@@ -1675,8 +1675,8 @@ static void resolve_one(struct parser *p, struct wgx_config_endpoint *ep)
 		line_error(p,
 			   "Endpoint %s: cannot resolve %s: %s (check the "
 			   "name, or write an IP address)",
-			   quote(q, ep->text), quote(qh, host ? host : ""),
-			   gai_strerror(rc));
+			   quote(q, ep->text),
+			   quote(qh, host ? host : ep->text), gai_strerror(rc));
 	}
 	free(copy);
 }
