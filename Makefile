@@ -69,7 +69,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	libsodium-dev libb2-dev libssl-dev libelf-dev zlib1g-dev bpftool \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
-	shellcheck ethtool liburcu-dev libmnl-dev libcap-ng-dev \
+	shellcheck ethtool liburcu-dev libmnl-dev libcap-ng-dev libcap2-bin \
 	libclang-rt-dev
 ifeq ($(shell uname -m),x86_64)
 DEB_PKGS += libipsec-mb-dev
