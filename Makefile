@@ -16,7 +16,8 @@ Q := @
 msg = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-PKGS     := libsodium libcrypto libbpf libxdp liburcu-qsbr libmnl libqrencode
+PKGS     := libsodium libcrypto libbpf libxdp liburcu-qsbr libmnl libqrencode \
+	    libcap-ng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -80,13 +81,13 @@ DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \
 	iproute2 jq clang-format clang-tidy cppcheck wireguard-go \
 	wireguard-tools iperf3 procps psmisc kmod socat iputils-ping \
 	shellcheck ethtool liburcu-dev libmnl-dev libqrencode-dev curl \
-	nftables
+	nftables libcap-ng-dev libcap2-bin libclang-rt-dev
 ifeq ($(shell uname -m),x86_64)
 DEB_PKGS += libipsec-mb-dev
 endif
 
 .PHONY: all deps test test-unit test-netns lint asan tsan tsan-build clean \
-	install vmlinux bench vectors demo
+	install vmlinux bench vectors demo fuzz fuzz-build fuzz-bins
 
 all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(LAUNCHER) $(UNIT) $(BENCH_BINS) \
 	$(NETNS_BINS) $(BPF_TEST) $(LOADER_TEST_BPF)
@@ -191,7 +192,9 @@ test-netns: $(WGXDP)
 test: deps
 	$(Q)$(MAKE) --no-print-directory all vectors
 	$(Q)$(MAKE) --no-print-directory tsan-build
-	$(Q)WGX_TSAN_BUILD=$(TSAN_BUILD) tests/run-all $(BUILD)
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)WGX_TSAN_BUILD=$(TSAN_BUILD) WGX_FUZZ_BUILD=$(FUZZ_BUILD) \
+		tests/run-all $(BUILD)
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan CC=gcc \
@@ -212,7 +215,40 @@ tsan-build:
 tsan: deps tsan-build
 	$(Q)WGX_TSAN_BUILD=$(TSAN_BUILD) tests/run-all --tsan-only $(BUILD)
 
-FORMAT_SRCS = $(wildcard user/*/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tests/netns/*.c tools/bench/*.c)
+# libFuzzer harnesses (tests/fuzz/): clang, ASan and UBSan, against a
+# build of the library instrumented for coverage. `make fuzz` runs each
+# for FUZZ_SECONDS from the seeds tests/fuzz/seeds.c writes (shared
+# vectors, unit fixtures); a finding stops it with the input saved under
+# $(FUZZ_BUILD)/findings/. `make test` runs them briefly (tests/run-all).
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 15
+FUZZ_NAMES   := initiation response cookie data config gso gro
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+		vectors fuzz-bins
+
+fuzz-bins: $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/fuzz/seeds
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libwgx.a \
+		$(HEADERS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libwgx.a \
+		$(LDLIBS)
+
+$(BUILD)/fuzz/seeds: tests/fuzz/seeds.c tests/fuzz/fuzz.h $(BUILD)/libwgx.a \
+		$(HEADERS)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libwgx.a $(LDLIBS)
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+FORMAT_SRCS = $(wildcard user/*/*.[ch] include/*.h bpf/*.[ch] tests/unit/*.[ch] tests/bpf/*.[ch] tests/netns/*.c tools/bench/*.c tests/fuzz/*.[ch])
 lint:
 	$(call msg,FORMAT,check)
 	$(Q)clang-format --dry-run --Werror $(FORMAT_SRCS)
@@ -220,10 +256,12 @@ lint:
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --std=c11 -D__linux__ -Iinclude -Iuser \
 		--suppress=missingIncludeSystem user tests/unit $(wildcard tests/netns) \
-		$(filter-out %.bpf.c,$(wildcard tests/bpf/*.c)) tools/bench
+		$(filter-out %.bpf.c,$(wildcard tests/bpf/*.c)) tools/bench \
+		tests/fuzz
 	$(call msg,SHCHK,scripts)
 	$(Q)shellcheck -x tests/run-all tests/cli/run tests/netns/run \
 		tests/netns/*.sh tools/demo tools/bench/tunnel tools/bench/flood \
+		tests/fuzz/run tools/soak \
 		tools/bench/scale tools/wgxdp-userspace .ci/run
 
 # The front door: install, build, and run the two-namespace demo.
@@ -249,4 +287,4 @@ install: $(WGXDP) $(LAUNCHER)
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/wgxdp@.service
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz

@@ -19,15 +19,18 @@
 #include "agent/http.h"
 #include "agent/metrics.h"
 #include "agent/peer_names.h"
+#include "util/harden.h"
 #include "datapath/datapath.h"
 #include "agent/peer_config.h"
 #include "agent/protocol.h"
+#include "agent/resolve.h"
 #include "device/device.h"
 #include "util/log.h"
 #include "agent/show.h"
 #include "core/timers.h"
 #include "agent/tunnel.h"
 #include "agent/uapi_server.h"
+#include "agent/underlay.h"
 #include "agent/xdp.h"
 
 /* The agent never sleeps longer than this: it collects timer events. */
@@ -47,11 +50,14 @@ struct agent {
 	struct wgx_http_server http;
 	struct wgx_peer_names names;
 	struct wgx_uapi_server uapi;
+	struct wgx_underlay underlay;
 	/* How the datapath was started, to start it again (new port). */
 	unsigned int offloads, workers;
 	bool use_xsk; /* AF_XDP sockets wherever XDP is attached */
 	int epoll_fd, timer_fd, signal_fd;
 	uint64_t next_tun_check;
+	/* A reload waiting for its host names (resolve.h); NULL: none. */
+	struct wgx_resolve_job *resolving;
 	bool stop;
 	bool tunnel_open, control_open, http_open, uapi_open;
 };
@@ -257,14 +263,118 @@ static void load_names(struct agent *a)
 			     a->opts->config_path, strerror(-err));
 }
 
+static int reload_apply(struct agent *a, struct wgx_config *cfg,
+			struct wgx_control_reply *r);
+
+/* A config that did not parse or resolve: log it, answer it. */
+static int reload_refused(struct agent *a, int err,
+			  struct wgx_config_errors *errs,
+			  struct wgx_control_reply *r)
+{
+	const char *first = first_error(errs);
+
+	wgx_log_error("reload: %s is not valid, nothing changed%s%s",
+		      a->opts->config_path, first ? ": " : "",
+		      first ? first : "");
+	/*
+	 * An error answer carries one line and no payload, so the
+	 * first error (file:line: what) goes in that line.
+	 */
+	if (r && first)
+		err = wgx_control_reply_error(
+			r, err, "nothing changed: %s%s", first,
+			errs->n_errors > 1 ? " (and more errors)" : "");
+	else if (r)
+		err = wgx_control_reply_error(
+			r, err, "%s is not valid, nothing changed",
+			a->opts->config_path);
+	wgx_config_errors_free(errs);
+	return err;
+}
+
+static void resolve_forget(struct agent *a)
+{
+	if (!a->resolving)
+		return;
+	epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, wgx_resolve_fd(a->resolving),
+		  NULL);
+	wgx_resolve_cancel(a->resolving);
+	a->resolving = NULL;
+}
+
+/* The host names of a reload resolved: apply it now, or say why not. */
+static void on_resolved(struct agent *a)
+{
+	struct wgx_config_errors errs = { 0 };
+	struct wgx_config *cfg = NULL;
+	int err = wgx_resolve_finish(a->resolving, &cfg, &errs);
+
+	if (err == -EAGAIN)
+		return;
+	epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, wgx_resolve_fd(a->resolving),
+		  NULL);
+	a->resolving = NULL;
+	if (err) {
+		reload_refused(a, err, &errs, NULL);
+		return;
+	}
+	wgx_config_errors_free(&errs);
+	reload_apply(a, cfg, NULL);
+}
+
+/*
+ * Host names in the new config: resolve them on a thread of their own
+ * (resolve.h) and apply the config when they are, so the agent goes on
+ * with handshakes, timers and requests meanwhile.
+ */
+static int reload_later(struct agent *a, struct wgx_config *cfg,
+			struct wgx_control_reply *r)
+{
+	struct wgx_config_opts ropts = { 0 };
+	size_t n = wgx_config_unresolved(cfg);
+	struct epoll_event ev = { .events = EPOLLIN };
+	int err;
+
+	err = wgx_resolve_start(cfg, &ropts, &a->resolving);
+	if (!err) {
+		ev.data.fd = wgx_resolve_fd(a->resolving);
+		if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, ev.data.fd, &ev) <
+		    0) {
+			err = -errno;
+			wgx_resolve_cancel(a->resolving); /* frees cfg */
+			a->resolving = NULL;
+			cfg = NULL;
+		}
+	}
+	if (err) {
+		wgx_config_free(cfg);
+		wgx_log_error("reload: couldn't start resolving host names "
+			      "(%s): nothing changed",
+			      strerror(-err));
+		return r ? wgx_control_reply_error(r, err,
+						   "reload: couldn't resolve "
+						   "host names: %s",
+						   strerror(-err))
+			 : err;
+	}
+	wgx_log_info("reload: resolving %zu endpoint host name%s; the new "
+		     "config applies once they resolve",
+		     n, n == 1 ? "" : "s");
+	return r ? wgx_control_reply_printf(
+			   r,
+			   "reload: resolving %zu endpoint host name%s; the "
+			   "new config applies once they resolve (the outcome "
+			   "goes to the log)\n",
+			   n, n == 1 ? "" : "s")
+		 : 0;
+}
+
 static int reload(struct agent *a, struct wgx_control_reply *r)
 {
-	struct wgx_config_opts copts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY };
+	struct wgx_config_opts copts = { .flags = WGX_CONFIG_NEED_PRIVATE_KEY |
+						  WGX_CONFIG_NO_RESOLVE };
 	struct wgx_config_errors errs = { 0 };
-	struct wgx_peer_config_stats st;
 	struct wgx_config *cfg = NULL;
-	bool new_sockets;
-	char why[256];
 	int err;
 
 	if (!a->opts->config_path) {
@@ -278,29 +388,25 @@ static int reload(struct agent *a, struct wgx_control_reply *r)
 				   a->opts->tun)
 			 : -EINVAL;
 	}
+	/* A newer reload supersedes one still resolving. */
+	resolve_forget(a);
 	err = wgx_config_parse_file(a->opts->config_path, &copts, &cfg, &errs);
-	if (err) {
-		const char *first = first_error(&errs);
-
-		wgx_log_error("reload: %s is not valid, nothing changed%s%s",
-			      a->opts->config_path, first ? ": " : "",
-			      first ? first : "");
-		/*
-		 * An error answer carries one line and no payload, so the
-		 * first error (file:line: what) goes in that line.
-		 */
-		if (r && first)
-			err = wgx_control_reply_error(
-				r, err, "nothing changed: %s%s", first,
-				errs.n_errors > 1 ? " (and more errors)" : "");
-		else if (r)
-			err = wgx_control_reply_error(
-				r, err, "%s is not valid, nothing changed",
-				a->opts->config_path);
-		wgx_config_errors_free(&errs);
-		return err;
-	}
+	if (err)
+		return reload_refused(a, err, &errs, r);
 	wgx_config_errors_free(&errs);
+	if (wgx_config_unresolved(cfg))
+		return reload_later(a, cfg, r);
+	return reload_apply(a, cfg, r);
+}
+
+static int reload_apply(struct agent *a, struct wgx_config *cfg,
+			struct wgx_control_reply *r)
+{
+	struct wgx_peer_config_stats st;
+	bool new_sockets;
+	char why[256];
+	int err;
+
 	if (wgx_tunnel_check_config(cfg, why, sizeof(why)) < 0) {
 		wgx_config_free(cfg);
 		wgx_log_error("reload: %s", why);
@@ -608,6 +714,11 @@ static void loop(struct agent *a)
 				wgx_uapi_server_serve(&a->uapi);
 			else if (fd == a->tunnel.watch_fd)
 				tunnel_changed(a);
+			else if (a->resolving &&
+				 fd == wgx_resolve_fd(a->resolving))
+				on_resolved(a);
+			else if (fd == a->underlay.fd)
+				wgx_underlay_changed(&a->underlay);
 			else if (fd == a->timer_fd &&
 				 read(fd, &expirations, sizeof(expirations)) <
 					 0)
@@ -636,8 +747,7 @@ static int setup_fds(struct agent *a)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	a->timer_fd =
-		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	a->timer_fd = timerfd_create(WGX_CLOCK, TFD_NONBLOCK | TFD_CLOEXEC);
 	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (a->signal_fd < 0 || a->timer_fd < 0 || a->epoll_fd < 0) {
 		err = -errno;
@@ -672,6 +782,7 @@ static int test_knobs(struct agent *a)
 {
 	const char *scale = getenv("WGXDP_TEST_TIME_SCALE");
 	const char *load = getenv("WGXDP_TEST_UNDER_LOAD");
+	const char *slow = getenv("WGXDP_TEST_RESOLVE_DELAY_MS");
 	const char *allow = getenv("WGXDP_TEST_TIMERS");
 	bool allowed = allow && !strcmp(allow, "1");
 
@@ -694,6 +805,16 @@ static int test_knobs(struct agent *a)
 		}
 		a->dev->force_under_load = true;
 		wgx_log_warn("TEST KNOB: always under load");
+	}
+	if (slow && *slow) {
+		if (!allowed) {
+			wgx_log_error("WGXDP_TEST_RESOLVE_DELAY_MS is a test "
+				      "knob: refused without "
+				      "WGXDP_TEST_TIMERS=1");
+			return -EPERM;
+		}
+		wgx_resolve_set_test_delay((unsigned int)atoi(slow));
+		wgx_log_warn("TEST KNOB: host names resolve %s ms late", slow);
 	}
 	return 0;
 }
@@ -871,6 +992,13 @@ static int start(struct agent *a)
 		err = start_http(a);
 	if (err)
 		return err;
+	/* Said in the log, not needed to run: a failure is only logged. */
+	if (a->opts->iface &&
+	    !wgx_underlay_open(&a->underlay, a->opts->iface, a->dev->mtu)) {
+		err = add_fd(a, a->underlay.fd);
+		if (err)
+			return err;
+	}
 	err = wgx_uapi_sock_path(a->opts->tun, path, sizeof(path));
 	if (!err)
 		err = wgx_uapi_server_open(&a->uapi, path, &uapi_ops, a);
@@ -888,6 +1016,8 @@ static void stop(struct agent *a)
 	wgx_peer_names_free(&a->names);
 	if (a->uapi_open)
 		wgx_uapi_server_close(&a->uapi);
+	resolve_forget(a);
+	wgx_underlay_close(&a->underlay);
 	if (a->control_open)
 		wgx_control_server_close(&a->control);
 	if (a->dp)
@@ -920,12 +1050,19 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 			   .epoll_fd = -1,
 			   .timer_fd = -1,
 			   .signal_fd = -1,
-			   .xdp = { .addr_watch_fd = -1 } };
+			   .xdp = { .addr_watch_fd = -1 },
+			   .underlay = { .fd = -1 } };
 	int err;
 
 	opts->config = NULL;
 	wgx_instance_update_pid(opts->instance);
-	err = start(&a);
+	/* Keys and plaintext live here from now on: no core dumps. */
+	err = wgx_harden_no_dumps();
+	if (!err)
+		err = start(&a);
+	/* Set-up is done: keep only what running needs (harden.h). */
+	if (!err)
+		err = wgx_harden_drop_caps(a.xdp.active);
 	if (err) {
 		wgx_daemon_fail(notify, err, NULL);
 		stop(&a);
@@ -937,6 +1074,7 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 	wgx_daemon_ready(notify);
 	loop(&a);
 	wgx_log_info("%s: shutting down", opts->tun);
+	wgx_harden_teardown();
 	stop(&a);
 	return 0;
 }

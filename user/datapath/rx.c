@@ -18,20 +18,26 @@
 #include "core/transport.h"
 #include "datapath/gso.h"
 #include "util/log.h"
+#include "util/plainbuf.h"
 
+/*
+ * The buffers are decrypted in place: plaintext. One locked, non-dumpable
+ * mapping per batch (util/plainbuf.h), cut in WGX_RX_MSGS pieces.
+ */
 struct wgx_rx_job *wgx_rx_job_new(const struct wgx_pktio *io)
 {
 	struct wgx_rx_job *j = calloc(1, sizeof(*j));
+	uint8_t *area;
 
 	if (!j || !io->needs_buffers)
 		return j;
-	for (int i = 0; i < WGX_RX_MSGS; i++) {
-		j->b.buf[i] = malloc(WGX_RX_BUF);
-		if (!j->b.buf[i]) {
-			wgx_rx_job_free(j);
-			return NULL;
-		}
+	area = wgx_plainbuf_alloc((size_t)WGX_RX_MSGS * WGX_RX_BUF);
+	if (!area) {
+		free(j);
+		return NULL;
 	}
+	for (int i = 0; i < WGX_RX_MSGS; i++)
+		j->b.buf[i] = area + (size_t)i * WGX_RX_BUF;
 	return j;
 }
 
@@ -39,12 +45,8 @@ void wgx_rx_job_free(struct wgx_rx_job *j)
 {
 	if (!j)
 		return;
-	for (int i = 0; i < WGX_RX_MSGS; i++) {
-		if (!j->b.buf[i])
-			continue;
-		wgx_crypto_wipe(j->b.buf[i], WGX_RX_BUF);
-		free(j->b.buf[i]);
-	}
+	/* Wiped as it is unmapped. */
+	wgx_plainbuf_free(j->b.buf[0], (size_t)WGX_RX_MSGS * WGX_RX_BUF);
 	free(j);
 }
 

@@ -16,6 +16,7 @@
 #include "core/transport.h"
 #include "datapath/icmp.h"
 #include "datapath/ippkt.h"
+#include "util/plainbuf.h"
 
 enum {
 	/* One TUN read: a virtio header and a 64 KiB super-packet. */
@@ -48,9 +49,11 @@ struct wgx_tx_job *wgx_tx_job_new(uint32_t mtu)
 
 	if (!j)
 		return NULL;
-	j->area = malloc(WGX_TX_AREA);
+	/* TUN reads are plaintext, and so is the send area until sealed:
+	 * locked, non-dumpable mappings (util/plainbuf.h). */
+	j->area = wgx_plainbuf_alloc(WGX_TX_AREA);
 	j->out_cap = out_cap_for(mtu);
-	j->out = malloc(j->out_cap);
+	j->out = wgx_plainbuf_alloc(j->out_cap);
 	if (!j->area || !j->out) {
 		wgx_tx_job_free(j);
 		return NULL;
@@ -62,14 +65,9 @@ void wgx_tx_job_free(struct wgx_tx_job *j)
 {
 	if (!j)
 		return;
-	if (j->area) {
-		wgx_crypto_wipe(j->area, WGX_TX_AREA);
-		free(j->area);
-	}
-	if (j->out) {
-		wgx_crypto_wipe(j->out, j->out_cap);
-		free(j->out);
-	}
+	/* Wiped as they are unmapped. */
+	wgx_plainbuf_free(j->area, WGX_TX_AREA);
+	wgx_plainbuf_free(j->out, j->out_cap);
 	free(j);
 }
 
