@@ -108,6 +108,18 @@ struct wgx_addr_key {
 };
 
 /*
+ * xsk_queues value, key = RX queue: the AF_XDP socket the agent put in
+ * xsks at that key, for bpftool (the kernel hands user space no xskmap
+ * values). The program never reads it.
+ */
+struct wgx_xsk_queue {
+	__u32 active; /* 1: a socket takes this queue's sessions */
+	__u32 worker; /* the worker that owns it */
+	__u32 zerocopy; /* 1: zero-copy, 0: copy mode */
+	__u32 pad;
+};
+
+/*
  * hs_budget value: a token bucket counted in nanoseconds. One initiation
  * costs 1e9 / hs_rate ns of credit; the bucket holds at most hs_burst
  * initiations' worth and refills with elapsed time. hs_rate 0: no refill

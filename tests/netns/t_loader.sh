@@ -117,7 +117,8 @@ no_xdp() {
 
 pins_present() {
 	local p
-	for p in sessions stats xsks config local_addrs hs_budget prog; do
+	for p in sessions stats xsks config local_addrs hs_budget xsk_queues \
+		prog; do
 		[ -e "$PINS/$1/$p" ] || {
 			echo "missing pin $PINS/$1/$p"
 			return 1

@@ -334,7 +334,8 @@ fresh_ns_sees_no_pins() {
 
 host_sees_pins() {
 	local f
-	for f in sessions stats xsks config local_addrs hs_budget prog; do
+	for f in sessions stats xsks config local_addrs hs_budget xsk_queues \
+		prog; do
 		test -e "$PIN_ROOT/$VETH_A/$f" || {
 			echo "no $PIN_ROOT/$VETH_A/$f"
 			return 1

@@ -5,8 +5,9 @@
 # The AF_XDP path: the XDP program redirects the data messages of known
 # sessions to the AF_XDP socket of the receiving queue, whose worker
 # decrypts them in the frames. Over a veth with two RX queues each side
-# (one socket per queue, two workers), in native and in skb (generic)
-# mode, against wireguard-go and against wgxdp:
+# (one socket per queue), with 1 and 4 workers against wireguard-go, then
+# with two workers in native and in skb (generic) mode, against
+# wireguard-go and against wgxdp:
 #   - show lists one socket per queue, each with its worker, in copy mode
 #     (veth has no zero-copy), and bpftool sees them in the xsks map;
 #   - eight TCP transfers at once, each hash-checked, both ways;
@@ -52,15 +53,18 @@ pair_2q() {
 		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"
 }
 
-# xsks_listed NS TUN N: show --json lists N AF_XDP sockets, one per queue
-# (0 .. N-1), on distinct workers, in copy mode.
+# xsks_listed NS TUN N [WORKERS]: show --json lists N AF_XDP sockets,
+# one per queue (0 .. N-1), in copy mode, on distinct workers (on as many
+# as there are when WORKERS is fewer than N).
 xsks_listed() {
-	local out
+	local out want=$3
+	[ "${4:-$3}" -ge "$3" ] || want=$4
 	out=$(wgxdp_show "$1" "$2" | jq -c '[.xsks[] | [.queue, .worker, .mode]]')
 	echo "xsks: $out"
 	[ "$(jq 'length' <<<"$out")" = "$3" ] &&
 		jq -e 'map(.[0]) | sort == [range(0; length)]' <<<"$out" >/dev/null &&
-		jq -e 'map(.[1]) | unique | length == length' <<<"$out" >/dev/null &&
+		jq -e --argjson w "$want" 'map(.[1]) | unique | length == $w' \
+			<<<"$out" >/dev/null &&
 		jq -e 'all(.[2] == "copy")' <<<"$out" >/dev/null
 }
 
@@ -73,7 +77,16 @@ xsks_map_pinned() {
 	m=$(nsenter -t "$pid" -m bpftool -j map show pinned \
 		"/sys/fs/bpf/wgxdp/$VETH_A/xsks") || return 1
 	echo "xsks map: $(jq -c '{type, max_entries}' <<<"$m")"
-	jq -e '.type == "xskmap" and .max_entries >= 2' <<<"$m" >/dev/null
+	jq -e '.type == "xskmap" and .max_entries >= 2' <<<"$m" >/dev/null ||
+		return 1
+	# Its companion xsk_queues says which worker's socket sits where.
+	m=$(nsenter -t "$pid" -m bpftool -j map dump pinned \
+		"/sys/fs/bpf/wgxdp/$VETH_A/xsk_queues" |
+		jq -c '[.[] | (.formatted // .) | select(.value.active == 1) |
+			[.key, .value.worker, .value.zerocopy]]') || return 1
+	echo "xsk_queues: $m"
+	jq -e 'map(.[0]) == [0, 1] and (map(.[1]) | unique | length) == 2 and
+		all(.[2] == 0)' <<<"$m" >/dev/null
 }
 
 # parallel_transfers NS_SRV ADDR NS_CLI: STREAMS socat transfers of
@@ -159,6 +172,23 @@ all_gone() {
 no_program() {
 	! ip -n "$NS_A" link show "$VETH_A" | grep -q 'xdp'
 }
+
+# ---- 1 and 4 workers on the two queues, native, against wireguard-go
+
+for w in 1 4; do
+	mark=$(cleanup_mark)
+	pair_2q || die "veth pair with 2 queues"
+	WGX_WGXDP_ARGS="--mode native --workers $w" \
+		tunnel_pair wgxdp wggo || die "tunnel with $w workers"
+	t="native, $w worker(s)"
+	check "$t: handshake" wait_handshake "$NS_A" "$TUN_A" "$IN4_B" 10
+	check "$t: one AF_XDP socket per queue" \
+		xsks_listed "$NS_A" "$TUN_A" 2 "$w"
+	check "$t: $STREAMS transfers B -> A, hash-checked" \
+		parallel_transfers "$NS_A" "$IN4_A" "$NS_B"
+	check "$t: data came through AF_XDP" xsk_share "$NS_A" "$TUN_A"
+	cleanup_to "$mark"
+done
 
 # ---- each mode, against wireguard-go, then against wgxdp
 

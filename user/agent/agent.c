@@ -166,6 +166,32 @@ static bool port_free(const struct agent *a, uint16_t port)
 	return ok;
 }
 
+/* Which worker's socket takes each RX queue, into xsk_queues for bpftool;
+ * best effort: nothing depends on it. */
+static void show_xsk_queues(struct agent *a)
+{
+	struct wgx_xsk_queue q[WGX_XDP_MAX_QUEUES] = { 0 };
+	unsigned int n = 0;
+	int err;
+
+	for (unsigned int i = 0; i < wgx_dp_xsks(a->dp); i++) {
+		struct wgx_dp_xsk_info x;
+
+		wgx_dp_xsk_info(a->dp, i, &x);
+		if (x.queue >= WGX_XDP_MAX_QUEUES)
+			continue;
+		q[x.queue] = (struct wgx_xsk_queue){ .active = 1,
+						     .worker = x.worker,
+						     .zerocopy = x.zerocopy };
+		if (x.queue >= n)
+			n = x.queue + 1;
+	}
+	err = wgx_xdp_set_xsk_queues(&a->xdp, q, n);
+	if (err)
+		wgx_log_warn("Couldn't fill the xsk_queues map: %s",
+			     strerror(-err));
+}
+
 /* The workers' AF_XDP sockets into the program's map, the port into its
  * config: from here on known sessions bypass the UDP stack. */
 static int connect_xdp(struct agent *a)
@@ -181,6 +207,8 @@ static int connect_xdp(struct agent *a)
 			"Couldn't put the AF_XDP sockets in the xsks map: "
 			"%s",
 			strerror(-err));
+	else
+		show_xsk_queues(a);
 	return err;
 }
 

@@ -71,6 +71,9 @@ static const struct map_spec {
 				       BPF_MAP_TYPE_LRU_HASH,
 				       sizeof(struct wgx_addr_key),
 				       sizeof(struct wgx_hs_budget) },
+	[WGX_LOADER_MAP_XSK_QUEUES] = { "wgx_xsk_queues", "xsk_queues",
+					BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
+					sizeof(struct wgx_xsk_queue) },
 };
 
 static const char *const mode_names[] = {

@@ -2,6 +2,7 @@
 /* Agent glue for the XDP classifier's maps. */
 #include "agent/xdp.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,6 +120,24 @@ void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port)
 int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x)
 {
 	return x->active ? x->ld.map_fd[WGX_LOADER_MAP_XSKS] : -1;
+}
+
+int wgx_xdp_set_xsk_queues(struct wgx_xdp *x, const struct wgx_xsk_queue *q,
+			   unsigned int n)
+{
+	int fd = x->active ? x->ld.map_fd[WGX_LOADER_MAP_XSK_QUEUES] : -1;
+	int first = 0;
+
+	if (fd < 0)
+		return 0;
+	for (uint32_t i = 0; i < WGX_XDP_MAX_QUEUES; i++) {
+		struct wgx_xsk_queue none = { 0 };
+		const struct wgx_xsk_queue *v = i < n ? &q[i] : &none;
+
+		if (bpf_map_update_elem(fd, &i, v, BPF_ANY) < 0 && !first)
+			first = -errno;
+	}
+	return first;
 }
 
 void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load)

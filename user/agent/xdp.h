@@ -41,6 +41,13 @@ void wgx_xdp_addresses_changed(struct wgx_xdp *x);
 void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port);
 /* The xsks map (RX queue -> AF_XDP socket), -1 when not active. */
 int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x);
+
+/*
+ * xsk_queues: what sits in xsks per RX queue (q[i] for queue i; queues
+ * past n get active 0), for bpftool. 0 or the first -errno.
+ */
+int wgx_xdp_set_xsk_queues(struct wgx_xdp *x, const struct wgx_xsk_queue *q,
+			   unsigned int n);
 /* Tell the program whether to apply the per-source handshake budget. */
 void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load);
 /* Mirror the index slots of a peer's keypairs (after a change). */
