@@ -113,8 +113,8 @@ struct wgx_addr_key {
  * values). The program never reads it.
  */
 struct wgx_xsk_queue {
-	__u32 active; /* 1: a socket takes this queue's sessions */
-	__u32 worker; /* the worker that owns it */
+	__u32 active;	/* 1: a socket takes this queue's sessions */
+	__u32 worker;	/* the worker that owns it */
 	__u32 zerocopy; /* 1: zero-copy, 0: copy mode */
 	__u32 pad;
 };
