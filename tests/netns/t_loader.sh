@@ -256,7 +256,7 @@ skb_veth() { attach_ok "$VETH_A" skb skb && detach_ok "$VETH_A"; }
 check "skb mode on veth" skb_veth
 
 auto_veth() { attach_ok "$VETH_A" auto native && detach_ok "$VETH_A"; }
-check "auto lands on native on veth" auto_veth
+check "auto (no policy given) lands on native on veth" auto_veth
 
 native_refused() {
 	! drv attach "$BR" native --obj "$OBJ" || {

@@ -730,11 +730,15 @@ static void log_attach_failure(const struct wgx_loader_opts *opts,
 	snprintf(why, sizeof(why), "%s%s%s%s", mode_failure(err, mode),
 		 kernel_msg[0] ? " (kernel: " : "", kernel_msg,
 		 kernel_msg[0] ? ")" : "");
-	if (opts->mode == WGX_LOADER_MODE_AUTO &&
-	    mode == WGX_LOADER_MODE_NATIVE)
-		wgx_log_info("Native XDP is not available on %s: %s; trying "
-			     "skb mode",
-			     opts->iface, why);
+	bool skb_first = opts->auto_first == WGX_LOADER_MODE_SKB;
+	enum wgx_loader_mode first =
+		skb_first ? WGX_LOADER_MODE_SKB : WGX_LOADER_MODE_NATIVE;
+
+	if (opts->mode == WGX_LOADER_MODE_AUTO && mode == first)
+		wgx_log_info("%s XDP is not available on %s: %s; trying %s "
+			     "mode",
+			     skb_first ? "Generic" : "Native", opts->iface, why,
+			     skb_first ? "native" : "skb");
 	else
 		wgx_log_error("Couldn't attach XDP to %s in %s mode: %s",
 			      opts->iface, wgx_loader_mode_name(mode), why);
@@ -872,9 +876,14 @@ static int attach_modes(struct wgx_loader *ld,
 			const struct wgx_loader_opts *opts, const char *path,
 			struct xdp_program **prog)
 {
-	static const enum wgx_loader_mode order[] = { WGX_LOADER_MODE_NATIVE,
-						      WGX_LOADER_MODE_SKB };
+	enum wgx_loader_mode order[] = { WGX_LOADER_MODE_NATIVE,
+					 WGX_LOADER_MODE_SKB };
 	bool opened = true;
+
+	if (opts->auto_first == WGX_LOADER_MODE_SKB) {
+		order[0] = WGX_LOADER_MODE_SKB;
+		order[1] = WGX_LOADER_MODE_NATIVE;
+	}
 	int err = -EINVAL;
 
 	for (unsigned int i = 0; opened && i < 2; i++) {

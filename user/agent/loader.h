@@ -68,6 +68,9 @@ struct wgx_loader_opts {
 	const char *iface;
 	const char *obj_path; /* NULL: wgx_loader_default_obj() */
 	enum wgx_loader_mode mode;
+	/* With mode auto: skb tries generic XDP first, anything else native
+	 * (xdp_policy.h picks it per kind of interface). */
+	enum wgx_loader_mode auto_first;
 	/* Detach a foreign XDP program from IFACE first. */
 	bool force;
 	/*

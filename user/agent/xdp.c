@@ -9,6 +9,7 @@
 
 #include "util/log.h"
 #include "agent/netlink.h"
+#include "agent/xdp_policy.h"
 
 enum {
 	/* The kernel's handshake allowance per source under load. */
@@ -163,6 +164,20 @@ const char *wgx_xdp_mode_name(const struct wgx_xdp *x)
 	return x->active ? wgx_loader_mode_name(x->ld.mode) : "socket";
 }
 
+/* --mode auto: which XDP mode first on this kind of interface, and why. */
+static void auto_policy(const char *iface, struct wgx_loader_opts *lo,
+			struct wgx_xdp *x)
+{
+	struct wgx_xdp_policy p;
+	char driver[32] = "";
+
+	if (wgx_xdp_iface_driver(iface, driver, sizeof(driver)) < 0)
+		driver[0] = '\0'; /* unknown: the default policy */
+	wgx_xdp_policy_for_driver(driver, &p);
+	lo->auto_first = p.first;
+	x->auto_why = p.why;
+}
+
 int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 		  const struct wgx_xdp_opts *o)
 {
@@ -179,6 +194,8 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 	memset(x, 0, sizeof(*x));
 	x->addr_watch_fd = -1;
 	x->dev = dev;
+	if (o->mode == WGX_LOADER_MODE_AUTO)
+		auto_policy(o->iface, &lo, x);
 	err = wgx_loader_attach(&x->ld, &lo);
 	if (err)
 		return err;

@@ -18,7 +18,8 @@ struct wgx_xdp {
 	struct wgx_loader ld;
 	struct wgx_device *dev;
 	struct wgx_xdp_config cfg;
-	int addr_watch_fd; /* for the agent's epoll; -1 when none */
+	int addr_watch_fd;    /* for the agent's epoll; -1 when none */
+	const char *auto_why; /* --mode auto: why this mode; NULL otherwise */
 	bool active;
 };
 

@@ -247,12 +247,22 @@ static void print_attached(const char *tun, const char *iface)
 {
 	struct wgx_control_response resp = { 0 };
 	char path[108];
+	char *why = NULL;
 
 	wgx_instance_sock_path(tun, path, sizeof(path));
-	if (wgx_control_call(path, "mode", 0, &resp) == 0 && resp.payload)
-		resp.payload[strcspn(resp.payload, "\n")] = '\0';
+	if (wgx_control_call(path, "mode", 0, &resp) == 0 && resp.payload) {
+		char *nl = strchr(resp.payload, '\n');
+
+		if (nl) {
+			*nl = '\0';
+			why = nl + 1;
+			why[strcspn(why, "\n")] = '\0';
+		}
+	}
 	printf("wgxdp: %s attached to %s (mode %s)\n", tun, iface,
 	       resp.payload ? resp.payload : "unknown");
+	if (why && *why)
+		printf("wgxdp: %s\n", why);
 	wgx_control_response_free(&resp);
 }
 
