@@ -105,11 +105,13 @@ mtu_both() {
 # big_ping SIZE: one echo of SIZE bytes of payload, not fragmented inside
 # the tunnel (the outer UDP is, over the 1500-byte veth).
 big_ping() {
-	ip netns exec "$NS_A" ping -n -q -c 2 -W 2 -M "do" -s "$1" "$IN4_B"
+	ip netns exec "$NS_A" ping -n -q -c 1 -W 1 -M "do" -s "$1" "$IN4_B"
 }
 
+# Both daemons follow a new MTU within a second or two (a loaded machine
+# takes longer): retried for up to 10 s.
 mtu_ping() {
-	mtu_both "$1" && sleep 1.5 && big_ping "$2"
+	mtu_both "$1" && wait_until 10 big_ping "$2"
 }
 
 # At an MTU of 64 KiB a send area sized from the MTU alone would take
@@ -122,7 +124,7 @@ rss_bounded() {
 }
 
 back_to_1420() {
-	mtu_both 1420 && sleep 1.5 && ping_ok "$NS_A" "$IN4_B"
+	mtu_both 1420 && wait_until 10 ping_ok "$NS_A" "$IN4_B"
 }
 
 check "MTU 9000: 8,900-byte pings" mtu_ping 9000 8900
@@ -144,10 +146,16 @@ wg_there() {
 	ip netns exec "$NS_C" wg show "$TUN_A" | grep -q "latest handshake"
 }
 
+big_ping_there() {
+	ip netns exec "$NS_C" ping -n -q -c 1 -W 1 -M "do" -s 8000 "$IN4_B"
+}
+
+# No netlink event crosses namespaces: the daemon looks at the TUN every
+# second. Retried for up to 10 s.
 mtu_there() {
 	ip -n "$NS_C" link set "$TUN_A" mtu 9000 &&
-		ip -n "$NS_B" link set "$TUN_B" mtu 9000 && sleep 1.5 &&
-		ip netns exec "$NS_C" ping -n -q -c 2 -W 2 -M "do" -s 8000 "$IN4_B"
+		ip -n "$NS_B" link set "$TUN_B" mtu 9000 &&
+		wait_until 10 big_ping_there
 }
 
 check "wg there sees it" wg_there
