@@ -87,7 +87,7 @@ DEB_PKGS += libipsec-mb-dev
 endif
 
 .PHONY: all deps test test-unit test-netns lint asan tsan tsan-build clean \
-	install vmlinux bench vectors demo fuzz fuzz-build fuzz-bins
+	install vmlinux bench bench-deps vectors demo fuzz fuzz-build fuzz-bins
 
 all: $(BPF_OBJ) $(BPF_SKEL) $(WGXDP) $(LAUNCHER) $(UNIT) $(BENCH_BINS) \
 	$(NETNS_BINS) $(BPF_TEST) $(LOADER_TEST_BPF)
@@ -170,6 +170,21 @@ vectors: $(VECTOR_TXT)
 $(BUILD)/vectors/%.txt: $(SHARED)/vectors/%.json
 	@mkdir -p $(@D)
 	$(Q)jq -r 'paths(scalars) as $$p | "\($$p | map(tostring) | join("."))=\(getpath($$p))"' $< > $@
+
+# What the benchmarks need beyond the tests: tools/bench/plot draws PNGs
+# with matplotlib, perf profiles where the time goes.
+BENCH_PKGS := python3-matplotlib linux-perf
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS   installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing \
+			>/dev/null || \
+		{ echo "bench-deps: apt-get install failed" >&2; exit 1; }; \
+	fi
 
 # Install what building and testing need; a no-op when everything is present.
 deps:
