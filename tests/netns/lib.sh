@@ -762,8 +762,10 @@ iperf_run() {
 iperf_every_interval_moved() {
 	local n
 	# The server's 1 s intervals; a last one of a fraction of a second
-	# (the stream's tail) may rightly be empty and does not count.
-	local ivs='def ivs: [.server_output_json.intervals[].sum |
+	# (the stream's tail) may rightly be empty and does not count. When a
+	# loaded machine's iperf3 brings no server report, the sender's (a
+	# stalled tunnel stalls TCP's sender too).
+	local ivs='def ivs: [(.server_output_json.intervals // .intervals)[].sum |
 		select(.seconds >= 0.5)];'
 	jq -r "$ivs"' ivs[] | "interval \(.start) \(.bytes)"' "$1"
 	n=$(jq "$ivs"' ivs | length' "$1")
