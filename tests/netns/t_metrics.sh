@@ -145,8 +145,19 @@ check "the workers' counters add up to traffic" eval \
 check "info names the underlay and mode" eval \
 	'grep -q "^wgxdp_info{interface=\"$TUN_A\",mode=\"$(jq -r .mode <<<"$SHOW")\",underlay=\"$VETH_A\",version=" <<<"$M"'
 if [ "$(jq -r .mode <<<"$SHOW")" != socket ]; then
-	check "XDP verdicts: data passed to the sockets" at_least \
-		"$(value wgxdp_xdp_packets_total "interface=\"$TUN_A\",verdict=\"pass_data\"")" 100
+	# Known sessions' data goes to the AF_XDP sockets (redirect_xsk), or
+	# to the UDP sockets where there are none (pass_data, pass_large).
+	xdp_data() {
+		local v n sum=0
+		for v in redirect_xsk pass_data pass_large; do
+			n=$(value wgxdp_xdp_packets_total \
+				"interface=\"$TUN_A\",verdict=\"$v\"")
+			sum=$((sum + ${n:-0}))
+		done
+		echo "$sum"
+	}
+	check "XDP verdicts: data to the workers' sockets" at_least \
+		"$(xdp_data)" 100
 	check "drops by layer and reason" eval \
 		'[ -n "$(value wgxdp_dropped_packets_total "interface=\"$TUN_A\",layer=\"xdp\",reason=\"unknown_index\"")" ]'
 else
