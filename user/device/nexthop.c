@@ -214,8 +214,9 @@ static struct wgx_nh_neigh *neigh_get(struct wgx_nh_table *t,
 	if (t->n_neigh > 2 * (t->nb_mask + 1))
 		neigh_grow(t); /* a longer chain if it fails */
 	p = neigh_slot(t, a);
-	if (*p)
-		return *p;
+	n = *p;
+	if (n)
+		return n;
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return NULL;
