@@ -124,6 +124,7 @@ enum {
 struct attach_args {
 	const char *iface, *config, *name;
 	enum wgx_mode mode;
+	enum wgx_tx_mode tx;
 	unsigned int workers; /* 0: one per online CPU */
 	bool foreground, force;
 };
@@ -155,6 +156,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "tx", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -163,7 +165,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:fFw:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "c:m:n:fFw:t:h", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'c':
@@ -177,6 +179,12 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 			break;
 		case 'n':
 			a->name = optarg;
+			break;
+		case 't':
+			if (wgx_tx_mode_parse(optarg, &a->tx) < 0)
+				return fail("attach: unknown --tx '%s' (use "
+					    "auto, socket or xsk)%s",
+					    optarg, "");
 			break;
 		case 'f':
 			a->foreground = true;
@@ -212,11 +220,18 @@ static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
 	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--workers N] [--foreground] [--force]\n"
+	      "[--workers N] [--tx auto|socket|xsk] [--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
 	      "            native, skb: that XDP mode or fail; socket: no "
 	      "XDP\n"
+	      "  --tx      how data leaves with AF_XDP sockets: auto "
+	      "(default) the path\n"
+	      "            measured faster on this kind of interface; xsk: "
+	      "AF_XDP TX (or\n"
+	      "            fail); socket: the UDP sockets, no AF_XDP TX "
+	      "ring. Either way\n"
+	      "            the socket sends where the next hop is unknown\n"
 	      "  --force   replace a foreign XDP program on IFACE\n"
 	      "  --workers crypto worker threads (default: one per online "
 	      "CPU)\n"
@@ -238,6 +253,12 @@ static void print_attached(const char *tun, const char *iface)
 		resp.payload[strcspn(resp.payload, "\n")] = '\0';
 	printf("wgxdp: %s attached to %s (mode %s)\n", tun, iface,
 	       resp.payload ? resp.payload : "unknown");
+	wgx_control_response_free(&resp);
+	memset(&resp, 0, sizeof(resp));
+	if (wgx_control_call(path, "tx", 0, &resp) == 0 && resp.payload) {
+		resp.payload[strcspn(resp.payload, "\n")] = '\0';
+		printf("wgxdp: %s transmits through %s\n", tun, resp.payload);
+	}
 	wgx_control_response_free(&resp);
 }
 
@@ -292,6 +313,7 @@ int wgx_cli_attach(int argc, char **argv)
 	opts.mode = a.mode;
 	opts.force = a.force;
 	opts.workers = a.workers;
+	opts.tx = a.tx;
 	opts.instance = &inst;
 	err = wgx_daemon_run(a.foreground, wgx_agent_main, &opts);
 	wgx_config_free(opts.config);

@@ -54,7 +54,8 @@ static const struct command commands[] = {
 	{ "check", " FILE",
 	  "validate a wg/wg-quick config file; changes nothing", 1, run_check },
 	{ "attach",
-	  " IFACE --config FILE [--mode M] [--name TUN] [--foreground]",
+	  " IFACE --config FILE [--mode M] [--tx T] [--name TUN] "
+	  "[--foreground]",
 	  "start a tunnel on IFACE", -1, NULL, wgx_cli_attach },
 	{ "detach", " IFACE", "stop the tunnel on IFACE", -1, NULL,
 	  wgx_cli_detach },
