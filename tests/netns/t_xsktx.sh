@@ -8,7 +8,8 @@
 # neighbours name, against wireguard-go (which checks every checksum the
 # kernel checks on its side):
 #   - a bad --tx, and --tx xsk without AF_XDP sockets, are refused with
-#     what to do;
+#     what to do; --tx auto on veth takes the socket (measured faster
+#     there: docs/performance.md) and says why;
 #   - --tx xsk, native, IPv4 underlay: attach and show say AF_XDP; TCP
 #     transfers both ways hash-checked;
 #     tx_xsk counts most of the data messages and the TX ring's socket
@@ -67,6 +68,14 @@ tx_path() {
 	else
 		jq -e 'all(.xsks[]; .tx | not)' <<<"$s" >/dev/null
 	fi
+}
+
+# auto_on_veth: --tx auto (the default) chose the path docs/performance.md
+# measured faster on veth, and says so.
+auto_on_veth() {
+	tx_path "$NS_A" "$TUN_A" socket &&
+		wgxdp_show "$NS_A" "$TUN_A" | jq -e '.tx_why | test("veth")' \
+			>/dev/null
 }
 
 # attach_said TUN WANT: attach's own words name the transmit path.
@@ -170,6 +179,12 @@ check "a bad --tx is refused" \
 	refused "unknown --tx 'fast' (use auto, socket or xsk)" --tx fast
 check "--tx xsk without AF_XDP sockets is refused" \
 	refused "--tx xsk needs AF_XDP sockets" --mode socket --tx xsk
+TUN_A=$(if_name ta)
+start_wgxdp "$NS_A" "$VETH_A" "$WGX_TMP/bad.conf" "$TUN_A" --mode native ||
+	die "attach with --tx auto"
+check "--tx auto on veth: the socket, measured faster there" \
+	auto_on_veth
+stop_wgxdp "$NS_A" "$VETH_A" "$TUN_A"
 cleanup_to "$mark"
 
 # ---- --tx xsk, native, IPv4 underlay
