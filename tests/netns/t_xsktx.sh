@@ -21,6 +21,8 @@
 #     socket sends (tx_socket_no_nexthop), then AF_XDP TX takes over;
 #   - --tx xsk, skb mode, IPv6 underlay: a hash-checked transfer, most of
 #     it through the TX ring;
+#   - wgxdp to wgxdp, both on AF_XDP TX: a hash-checked transfer, the
+#     data and the acknowledgements through the TX rings;
 #   - --tx socket: no TX ring, nothing through AF_XDP, the data arrives.
 # (AF_XDP TX bypasses AF_PACKET taps on the sending side: the proofs are
 # wgxdp's counters and what wireguard-go decrypted.)
@@ -147,6 +149,13 @@ none_through_xsk() {
 	[ "$x" = 0 ]
 }
 
+b_through_xsk() {
+	local x
+	x=$(wgxdp_counter "$NS_B" "$TUN_B" tx_xsk)
+	echo "B: tx_xsk $x"
+	[ "$x" -gt 100 ]
+}
+
 pings() { ping_ok "$NS_A" "$IN4_B" 10; }
 
 # pair_2q: netns_pair, but the veth has two RX and TX queues each side,
@@ -228,6 +237,20 @@ check "$t: handshake" wait_handshake "$NS_A" "$TUN_A" "$IN4_B" 10
 check "$t: ${XFER_MB} MiB A -> B, hash-checked" \
 	tcp_transfer "$NS_B" "$IN6_B" "$NS_A" "$XFER_MB"
 check "$t: most data left through AF_XDP TX" xsk_most 95
+cleanup_to "$mark"
+
+# ---- wgxdp to wgxdp, both on AF_XDP TX
+
+mark=$(cleanup_mark)
+netns_pair || die "veth pair"
+WGX_WGXDP_ARGS="--mode native --workers 1 --tx xsk" \
+	tunnel_pair wgxdp wgxdp || die "tunnel wgxdp to wgxdp"
+t="wgxdp to wgxdp"
+check "$t: handshake" wait_handshake "$NS_A" "$TUN_A" "$IN4_B" 10
+check "$t: ${XFER_MB} MiB A -> B, hash-checked" \
+	tcp_transfer "$NS_B" "$IN4_B" "$NS_A" "$XFER_MB"
+check "$t: most data left A through AF_XDP TX" xsk_most 95
+check "$t: B's acknowledgements left through AF_XDP TX" b_through_xsk
 cleanup_to "$mark"
 
 # ---- --tx socket
