@@ -19,6 +19,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/control.h"
+#include "agent/http.h"
 #include "util/ifname.h"
 #include "agent/instance.h"
 #include "agent/loader.h"
@@ -127,6 +128,8 @@ struct attach_args {
 	enum wgx_tx_mode tx;
 	unsigned int workers; /* 0: one per online CPU */
 	bool foreground, force;
+	bool has_metrics;
+	union wgx_sockaddr metrics;
 };
 
 /* --workers N: 1..WGX_WORKERS_MAX, digits only. */
@@ -157,6 +160,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "force", no_argument, NULL, 'F' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "tx", required_argument, NULL, 't' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -165,8 +169,8 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:fFw:t:h", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "c:m:n:fFw:t:M:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -198,6 +202,14 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 					    "from 1 to 64, not '%s'%s",
 					    optarg, "");
 			break;
+		case 'M':
+			if (wgx_http_parse_addr(optarg, &a->metrics) < 0)
+				return fail("attach: --metrics takes ADDR:PORT "
+					    "(127.0.0.1:9586, [::1]:9586), "
+					    "not '%s'%s",
+					    optarg, "");
+			a->has_metrics = true;
+			break;
 		case 'h':
 			return HELP;
 		default:
@@ -219,8 +231,9 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
-	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--workers N] [--tx auto|socket|xsk] [--foreground] [--force]\n"
+	      "[--mode auto|native|skb|socket]\n"
+	      "       [--name TUN] [--workers N] [--tx auto|socket|xsk]\n"
+	      "       [--metrics ADDR:PORT] [--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
 	      "            native, skb: that XDP mode or fail; socket: no "
@@ -237,6 +250,8 @@ static int usage_attach(FILE *f)
 	      "CPU)\n"
 	      "  --name    the tunnel interface (default: the config file "
 	      "name without .conf)\n"
+	      "  --metrics serve Prometheus metrics at "
+	      "http://ADDR:PORT/metrics\n"
 	      "  --foreground  stay in the foreground, log to stderr\n",
 	      f);
 	return f == stdout ? 0 : 1;
@@ -315,6 +330,7 @@ int wgx_cli_attach(int argc, char **argv)
 	opts.workers = a.workers;
 	opts.tx = a.tx;
 	opts.instance = &inst;
+	opts.metrics = a.has_metrics ? &a.metrics : NULL;
 	err = wgx_daemon_run(a.foreground, wgx_agent_main, &opts);
 	wgx_config_free(opts.config);
 	if (!a.foreground) {

@@ -21,7 +21,9 @@
 #include "datapath/rx.h"
 #include "datapath/tx.h"
 #include "device/rcu.h"
+#include "util/harden.h"
 #include "util/log.h"
+#include "util/plainbuf.h"
 
 enum {
 	/* A worker idle this long wipes the keys its AEAD context holds. */
@@ -176,6 +178,10 @@ static void *worker_main(void *arg)
 	struct wgx_worker *w = arg;
 	bool rx_first = true;
 
+	/* Workers move packets through descriptors they were given: they
+	 * need no capability at all (util/harden.h). */
+	if (wgx_harden_thread() < 0)
+		wgx_log_debug("worker %u: couldn't drop capabilities", w->id);
 	wgx_rcu_register();
 	for (;;) {
 		bool busy = false;
@@ -218,14 +224,9 @@ static void worker_release(struct wgx_worker *w)
 	wgx_aead_free(w->aead);
 	if (w->wake_fd >= 0)
 		close(w->wake_fd);
-	if (w->seg_scratch) {
-		wgx_crypto_wipe(w->seg_scratch, WGX_SEG_SCRATCH);
-		free(w->seg_scratch);
-	}
-	if (w->carry) {
-		wgx_crypto_wipe(w->carry, WGX_TUN_READ_MAX);
-		free(w->carry);
-	}
+	/* Wiped as they are unmapped. */
+	wgx_plainbuf_free(w->seg_scratch, WGX_SEG_SCRATCH);
+	wgx_plainbuf_free(w->carry, WGX_TUN_READ_MAX);
 }
 
 static void pool_stop(struct wgx_pool *pool)
@@ -362,8 +363,9 @@ static int worker_setup(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 		return err;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->aead = wgx_aead_new(WGX_AEAD_DEFAULT);
-	w->seg_scratch = malloc(WGX_SEG_SCRATCH);
-	w->carry = malloc(WGX_TUN_READ_MAX);
+	/* Plaintext segments and reads: locked, never dumped. */
+	w->seg_scratch = wgx_plainbuf_alloc(WGX_SEG_SCRATCH);
+	w->carry = wgx_plainbuf_alloc(WGX_TUN_READ_MAX);
 	if (w->wake_fd < 0 || !w->aead || !w->seg_scratch || !w->carry)
 		return -ENOMEM;
 	for (int k = 0; k < WGX_WORKER_BATCHES; k++) {
