@@ -272,6 +272,139 @@ static void test_run_lookalike(void)
 	CHECK(wgx_frame_run_first(run, 150) == 150);
 }
 
+/* ---- building --------------------------------------------------------- */
+
+/*
+ * RFC 1071 the slow way, to check the fast one against: big-endian
+ * 16-bit words, an odd last byte padded with zero, carries folded once
+ * at the end. Returns the folded sum, not its complement.
+ */
+static uint16_t naive_sum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i < len; i += 2)
+		sum += (uint32_t)(p[i] << 8) | (i + 1 < len ? p[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static void route_of(struct wgx_frame_route *r, bool v6)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(r->dst_mac, "\x02\x00\x00\x00\x00\xbb", 6);
+	memcpy(r->src_mac, "\x02\x00\x00\x00\x00\xaa", 6);
+	if (v6) {
+		r->src.in6.sin6_family = r->dst.in6.sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "2001:db8::1", &r->src.in6.sin6_addr);
+		inet_pton(AF_INET6, "2001:db8:ffff::2", &r->dst.in6.sin6_addr);
+		r->src.in6.sin6_port = htons(51820);
+		r->dst.in6.sin6_port = htons(40000);
+	} else {
+		r->src.in4.sin_family = r->dst.in4.sin_family = AF_INET;
+		inet_pton(AF_INET, "192.0.2.1", &r->src.in4.sin_addr);
+		inet_pton(AF_INET, "198.51.100.254", &r->dst.in4.sin_addr);
+		r->src.in4.sin_port = htons(51820);
+		r->dst.in4.sin_port = htons(40000);
+	}
+}
+
+/* The UDP checksum of frame f checks out by the naive sum. */
+static bool udp_sum_ok(const uint8_t *f, bool v6, uint32_t ulen)
+{
+	const uint8_t *ip = f + 14, *u = ip + (v6 ? 40 : 20);
+	uint32_t ps = 17 + ulen;
+	uint16_t s;
+
+	/* Pseudo-header: the addresses, then protocol and length words. */
+	s = v6 ? naive_sum(ip + 8, 32, ps) : naive_sum(ip + 12, 8, ps);
+	return naive_sum(u, ulen, s) == 0xffff;
+}
+
+/* Build a frame around plen bytes from seed; check every field. */
+static void check_built(bool v6, uint32_t plen, uint8_t seed)
+{
+	static uint8_t f[70000];
+	struct wgx_frame_route r;
+	uint32_t hl, len, got_len = 0;
+	union wgx_sockaddr src;
+	uint8_t *pl = NULL;
+
+	route_of(&r, v6);
+	hl = wgx_frame_udp_hdr_len(&r);
+	CHECK(hl == (v6 ? 62u : 42u));
+	for (uint32_t i = 0; i < plen; i++)
+		f[hl + i] = (uint8_t)(seed + i * 7);
+	len = wgx_frame_udp_build(f, &r, plen, 0x1234);
+	CHECK(len == hl + plen);
+	CHECK_MEM(f, r.dst_mac, 6);
+	CHECK_MEM(f + 6, r.src_mac, 6);
+	if (!v6) {
+		CHECK(naive_sum(f + 14, 20, 0) == 0xffff);
+		CHECK(f[14] == 0x45 && f[14 + 8] == 64 && f[14 + 9] == 17);
+		CHECK(f[14 + 6] == 0x40); /* DF */
+		CHECK((f[16] << 8 | f[17]) == (int)(20 + 8 + plen));
+	} else {
+		CHECK(f[14] == 0x60 && f[14 + 6] == 17 && f[14 + 7] == 64);
+		CHECK((f[18] << 8 | f[19]) == (int)(8 + plen));
+	}
+	CHECK(udp_sum_ok(f, v6, 8 + plen));
+	CHECK(memcmp(f + hl - 2, "\0\0", 2)); /* never 0 */
+	/* And the receive side reads it back. */
+	CHECK(wgx_frame_udp_payload(f, len, &pl, &got_len, &src));
+	CHECK(got_len == plen && pl == f + hl);
+	CHECK(wgx_sockaddr_equal(&src, &r.src));
+}
+
+static void test_build_lengths(void)
+{
+	/* Even, odd, tiny, the largest data message, past 64 KiB of sum. */
+	const uint32_t lens[] = { 0, 1, 2, 3, 32, 33, 148, 1451, 1452, 9001 };
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		check_built(false, lens[i], (uint8_t)i);
+		check_built(true, lens[i], (uint8_t)(i + 100));
+	}
+}
+
+/* A payload whose checksum comes to 0: sent as 0xffff, both families. */
+static void test_build_zero_sum(void)
+{
+	static uint8_t f[256];
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct wgx_frame_route r;
+		uint32_t hl, plen = 33;
+		uint16_t c;
+
+		route_of(&r, v6);
+		hl = wgx_frame_udp_hdr_len(&r);
+		memset(f + hl, 0x5a, plen);
+		f[hl] = f[hl + 1] = 0;
+		CHECK(wgx_frame_udp_build(f, &r, plen, 0) == hl + plen);
+		/* Put the checksum into the first payload word: sum 0xffff. */
+		memcpy(&c, f + hl - 2, 2);
+		memcpy(f + hl, &c, 2);
+		CHECK(wgx_frame_udp_build(f, &r, plen, 0) == hl + plen);
+		CHECK(f[hl - 2] == 0xff && f[hl - 1] == 0xff);
+		CHECK(udp_sum_ok(f, v6, 8 + plen));
+	}
+}
+
+static void test_build_refused(void)
+{
+	static uint8_t f[70000];
+	struct wgx_frame_route r;
+
+	route_of(&r, false);
+	CHECK(wgx_frame_udp_build(f, &r, 65535 - 28 + 1, 0) == 0);
+	CHECK(wgx_frame_udp_build(f, &r, 65535 - 28, 0) == 65535 + 14);
+	route_of(&r, true);
+	CHECK(wgx_frame_udp_build(f, &r, 65535 - 8 + 1, 0) == 0);
+	/* Mixed families. */
+	r.src.sa.sa_family = AF_INET;
+	CHECK(wgx_frame_udp_build(f, &r, 10, 0) == 0);
+}
+
 static const struct wgx_test frame_tests[] = {
 	{ "frame: IPv4 and IPv6 payload and source", test_plain },
 	{ "frame: one and two VLAN tags", test_vlan },
@@ -282,5 +415,9 @@ static const struct wgx_test frame_tests[] = {
 	{ "frame: a run cut at each next counter", test_run_split },
 	{ "frame: a single message is not cut", test_run_single },
 	{ "frame: a look-alike header is not a cut", test_run_lookalike },
+	{ "frame: headers built, checksums by the naive sum",
+	  test_build_lengths },
+	{ "frame: a UDP checksum of 0 is sent as 0xffff", test_build_zero_sum },
+	{ "frame: lengths past the IP fields refused", test_build_refused },
 };
 WGX_SUITE(frame_tests)

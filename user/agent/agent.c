@@ -18,6 +18,7 @@
 #include "agent/control.h"
 #include "agent/http.h"
 #include "agent/metrics.h"
+#include "agent/nexthop_watch.h"
 #include "agent/peer_names.h"
 #include "util/harden.h"
 #include "datapath/datapath.h"
@@ -54,6 +55,13 @@ struct agent {
 	/* How the datapath was started, to start it again (new port). */
 	unsigned int offloads, workers;
 	bool use_xsk; /* AF_XDP sockets wherever XDP is attached */
+	/* Transmit through AF_XDP (txpath.h), and why (or why not). */
+	bool xsk_tx;
+	const char *tx_why;
+	char iface_kind[16];
+	/* The next hops AF_XDP transmit needs, kept fresh. */
+	struct wgx_nhw nhw;
+	bool nhw_open;
 	int epoll_fd, timer_fd, signal_fd;
 	uint64_t next_tun_check;
 	/* A reload waiting for its host names (resolve.h); NULL: none. */
@@ -81,6 +89,8 @@ int wgx_mode_parse(const char *s, enum wgx_mode *mode)
 	return -EINVAL;
 }
 
+static int add_fd(struct agent *a, int fd);
+
 /* ---- control commands ------------------------------------------------- */
 
 static int cmd_identity(void *ctx, const char *args,
@@ -104,6 +114,8 @@ static void fill_show(struct agent *a, struct wgx_show_info *info,
 	wgx_dp_socket_format_offloads(a->dp ? atomic_load(&a->dp->offloads) : 0,
 				      offloads, len);
 	info->offloads = offloads;
+	info->tx = a->xsk_tx ? "xsk" : "socket";
+	info->tx_why = a->tx_why ? a->tx_why : "";
 }
 
 static int cmd_show(void *ctx, const char *args, struct wgx_control_reply *r)
@@ -213,6 +225,27 @@ static int connect_xdp(struct agent *a)
 }
 
 /*
+ * AF_XDP transmit needs every endpoint's next hop: the kernel's routes and
+ * neighbours, followed through netlink from here on (once per instance;
+ * a restarted datapath finds the table as it was).
+ */
+static int watch_nexthops(struct agent *a)
+{
+	int ifindex = wgx_nl_link_index(a->opts->iface), err;
+
+	if (a->nhw_open)
+		return 0;
+	if (ifindex <= 0)
+		return ifindex ? ifindex : -ENODEV;
+	err = wgx_nhw_open(&a->nhw, &a->dev->nexthops, ifindex,
+			   a->tunnel.tun.ifindex, a->config->fwmark);
+	if (err)
+		return err;
+	a->nhw_open = true;
+	return add_fd(a, a->nhw.fd);
+}
+
+/*
  * With XDP attached, the workers also take AF_XDP sockets on the
  * underlay's RX queues; should those fail, they run on their UDP sockets
  * behind the classifier, and say so.
@@ -228,19 +261,25 @@ static int start_datapath(struct agent *a, uint16_t port, uint32_t fwmark)
 		.offloads = a->offloads,
 		.xsk = a->xdp.active && a->use_xsk,
 		.xsk_generic =
-			a->xdp.active && a->xdp.ld.mode == WGX_LOADER_MODE_SKB
+			a->xdp.active && a->xdp.ld.mode == WGX_LOADER_MODE_SKB,
+		.xsk_tx = a->xsk_tx,
 	};
 	int err = wgx_dp_socket_create(a->dev, &so, &a->dp);
 
+	if (err && so.xsk && a->opts->tx == WGX_TX_XSK)
+		return err; /* insisted on: fail with the reason logged */
 	if (err && so.xsk) {
 		wgx_log_warn("AF_XDP unavailable on %s (%s): the workers "
-			     "receive on their UDP sockets",
+			     "receive and send on their UDP sockets",
 			     a->opts->iface, strerror(-err));
-		so.xsk = false;
+		so.xsk = so.xsk_tx = a->xsk_tx = false;
+		a->tx_why = "AF_XDP unavailable: the UDP sockets send";
 		err = wgx_dp_socket_create(a->dev, &so, &a->dp);
 	}
 	if (!err)
 		err = connect_xdp(a);
+	if (!err && a->xsk_tx)
+		err = watch_nexthops(a);
 	return err;
 }
 
@@ -276,6 +315,8 @@ static int restart_datapath(struct agent *a, uint16_t port, uint32_t fwmark,
 		}
 	} else {
 		a->dev->fwmark = fwmark;
+		if (a->nhw_open)
+			wgx_nhw_set_fwmark(&a->nhw, fwmark);
 	}
 	wgx_log_info("listening on UDP port %u", a->dp->port);
 	return err;
@@ -512,6 +553,16 @@ static int cmd_mode(void *ctx, const char *args, struct wgx_control_reply *r)
 	return wgx_control_reply_printf(r, "%s\n", wgx_xdp_mode_name(&a->xdp));
 }
 
+static int cmd_tx(void *ctx, const char *args, struct wgx_control_reply *r)
+{
+	struct agent *a = ctx;
+
+	(void)args;
+	return wgx_control_reply_printf(r, "%s (%s)\n",
+					a->xsk_tx ? "AF_XDP" : "socket",
+					a->tx_why ? a->tx_why : "");
+}
+
 /* The config file this instance runs (peer add/remove find it so). */
 static int cmd_config(void *ctx, const char *args, struct wgx_control_reply *r)
 {
@@ -673,6 +724,7 @@ static const struct wgx_control_command commands[] = {
 	{ "config", cmd_config },
 	{ "metrics", cmd_metrics },
 	{ "mode", cmd_mode },
+	{ "tx", cmd_tx },
 	{ "show", cmd_show },
 	{ "show-json", cmd_show_json },
 	{ "detach", cmd_detach },
@@ -741,6 +793,8 @@ static void loop(struct agent *a)
 				wgx_xdp_addresses_changed(&a->xdp);
 			else if (fd == a->control.fd)
 				wgx_control_server_serve(&a->control);
+			else if (a->nhw_open && fd == a->nhw.fd)
+				wgx_nhw_read(&a->nhw);
 			else if (a->http_open && fd == a->http.fd)
 				wgx_http_server_serve(&a->http);
 			else if (fd == a->uapi.fd)
@@ -760,6 +814,8 @@ static void loop(struct agent *a)
 		if (wgx_now() >= a->next_tun_check)
 			tunnel_changed(a);
 		wgx_protocol_process(a->dev);
+		if (a->nhw_open)
+			wgx_nhw_poll(&a->nhw);
 		wgx_xdp_set_under_load(
 			&a->xdp, wgx_device_under_load(a->dev, wgx_now()));
 	}
@@ -918,6 +974,31 @@ static bool xsk_wanted(void)
 	return !env || strcmp(env, "0");
 }
 
+/*
+ * The transmit path (txpath.h) for the underlay's kind, once XDP is
+ * settled: AF_XDP TX needs the AF_XDP sockets.
+ */
+static int choose_tx(struct agent *a)
+{
+	bool xsk_rx = a->xdp.active && a->use_xsk;
+	struct wgx_nl_link l;
+
+	if (a->opts->tx == WGX_TX_XSK && !xsk_rx) {
+		wgx_log_error("--tx xsk needs AF_XDP sockets, and %s runs none "
+			      "(mode %s%s): attach with --mode native or skb, "
+			      "or --tx auto",
+			      a->opts->iface, wgx_xdp_mode_name(&a->xdp),
+			      a->use_xsk ? "" : ", WGXDP_AF_XDP=0");
+		return -EINVAL;
+	}
+	if (a->opts->iface &&
+	    wgx_nl_link_get(&a->tunnel.nl, 0, a->opts->iface, &l) == 0)
+		snprintf(a->iface_kind, sizeof(a->iface_kind), "%s", l.kind);
+	a->xsk_tx =
+		wgx_tx_choose(a->opts->tx, xsk_rx, a->iface_kind, &a->tx_why);
+	return 0;
+}
+
 /* --metrics ADDR:PORT: /metrics over HTTP, served by this loop. */
 static int start_http(struct agent *a)
 {
@@ -1008,6 +1089,8 @@ static int start(struct agent *a)
 	a->use_xsk = xsk_wanted();
 	err = start_xdp(a);
 	if (!err)
+		err = choose_tx(a);
+	if (!err)
 		err = start_datapath(a, a->config->listen_port,
 				     a->config->fwmark);
 	if (err)
@@ -1055,6 +1138,8 @@ static void stop(struct agent *a)
 		wgx_control_server_close(&a->control);
 	if (a->dp)
 		a->dp->ops->destroy(a->dp);
+	if (a->nhw_open)
+		wgx_nhw_close(&a->nhw);
 	if (a->dev) {
 		a->dev->dp = NULL;
 		a->dev->keypairs_hook = NULL;
@@ -1101,9 +1186,11 @@ int wgx_agent_main(void *ctx, struct wgx_daemon_notify *notify)
 		stop(&a);
 		return err;
 	}
-	wgx_log_info("%s up on %s (mode %s, port %u, %zu peers)", opts->tun,
-		     opts->iface ? opts->iface : "any interface",
-		     wgx_xdp_mode_name(&a.xdp), a.dp->port, a.dev->peers.count);
+	wgx_log_info("%s up on %s (mode %s, port %u, %zu peers; transmit: "
+		     "%s, %s)",
+		     opts->tun, opts->iface ? opts->iface : "any interface",
+		     wgx_xdp_mode_name(&a.xdp), a.dp->port, a.dev->peers.count,
+		     a.xsk_tx ? "AF_XDP" : "socket", a.tx_why);
 	wgx_daemon_ready(notify);
 	loop(&a);
 	wgx_log_info("%s: shutting down", opts->tun);

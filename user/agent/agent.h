@@ -14,6 +14,7 @@
 #include "agent/config.h"
 #include "agent/daemon.h"
 #include "agent/instance.h"
+#include "agent/txpath.h"
 #include "util/sockaddr.h"
 
 enum wgx_mode {
@@ -30,6 +31,7 @@ struct wgx_agent_opts {
 	const char *config_path;
 	enum wgx_mode mode;
 	unsigned int workers; /* 0: one per online CPU */
+	enum wgx_tx_mode tx;  /* how sealed datagrams leave */
 	bool force;	      /* replace a foreign XDP program on IFACE */
 	/* Parsed and checked by the CLI; the agent takes ownership. */
 	struct wgx_config *config;

@@ -152,6 +152,13 @@ static void text_xsks(const struct wgx_show_info *info,
 			(unsigned long long)x.rx_invalid_descs,
 			(unsigned long long)x.rx_ring_full,
 			(unsigned long long)x.fill_ring_empty);
+		if (x.tx)
+			wgx_control_reply_printf(
+				r,
+				"    transmit: %llu sent, %llu invalid "
+				"descriptors\n",
+				(unsigned long long)x.tx_packets,
+				(unsigned long long)x.tx_invalid_descs);
 	}
 }
 
@@ -175,6 +182,10 @@ static void json_xsks(struct wgx_json *j, const struct wgx_show_info *info)
 		wgx_json_kv_uint(j, "rx_invalid_descs", x.rx_invalid_descs);
 		wgx_json_kv_uint(j, "rx_ring_full", x.rx_ring_full);
 		wgx_json_kv_uint(j, "fill_ring_empty", x.fill_ring_empty);
+		wgx_json_kv_bool(j, "tx", x.tx);
+		wgx_json_kv_uint(j, "tx_packets", x.tx_packets);
+		wgx_json_kv_uint(j, "tx_invalid_descs", x.tx_invalid_descs);
+		wgx_json_kv_uint(j, "tx_ring_empty", x.tx_ring_empty);
 		wgx_json_object_end(j);
 	}
 	wgx_json_array_end(j);
@@ -213,9 +224,12 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_control_reply_printf(r,
 				 "interface: %s\n  public key: %s\n"
 				 "  listening port: %u\n  underlay: %s\n"
-				 "  mode: %s\n  offloads: %s\n",
+				 "  mode: %s\n  offloads: %s\n"
+				 "  transmit: %s (%s)\n",
 				 info->tun, key, info->listen_port, info->iface,
-				 info->mode, info->offloads);
+				 info->mode, info->offloads,
+				 !strcmp(info->tx, "xsk") ? "AF_XDP" : "socket",
+				 info->tx_why);
 	wgx_peers_for_each(&dev->peers, p) text_peer(p, r);
 	if (info->xdp && wgx_xdp_counters(info->xdp, xdp) == 0) {
 		wgx_control_reply_printf(r, "\nxdp counters:\n");
@@ -329,6 +343,8 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_json_kv_string(&j, "underlay", info->iface);
 	wgx_json_kv_string(&j, "mode", info->mode);
 	wgx_json_kv_string(&j, "offloads", info->offloads);
+	wgx_json_kv_string(&j, "tx", info->tx);
+	wgx_json_kv_string(&j, "tx_why", info->tx_why);
 	wgx_json_key(&j, "public_key");
 	if (dev->identity->has_identity) {
 		wgx_key_to_base64(key, dev->identity->public_key);

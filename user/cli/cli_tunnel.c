@@ -125,6 +125,7 @@ enum {
 struct attach_args {
 	const char *iface, *config, *name;
 	enum wgx_mode mode;
+	enum wgx_tx_mode tx;
 	unsigned int workers; /* 0: one per online CPU */
 	bool foreground, force;
 	bool has_metrics;
@@ -158,6 +159,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "tx", required_argument, NULL, 't' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -167,8 +169,8 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:fFw:M:h", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "c:m:n:fFw:t:M:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -181,6 +183,12 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 			break;
 		case 'n':
 			a->name = optarg;
+			break;
+		case 't':
+			if (wgx_tx_mode_parse(optarg, &a->tx) < 0)
+				return fail("attach: unknown --tx '%s' (use "
+					    "auto, socket or xsk)%s",
+					    optarg, "");
 			break;
 		case 'f':
 			a->foreground = true;
@@ -224,12 +232,19 @@ static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
 	      "[--mode auto|native|skb|socket]\n"
-	      "       [--name TUN] [--workers N] [--metrics ADDR:PORT] "
-	      "[--foreground] [--force]\n"
+	      "       [--name TUN] [--workers N] [--tx auto|socket|xsk]\n"
+	      "       [--metrics ADDR:PORT] [--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
 	      "            native, skb: that XDP mode or fail; socket: no "
 	      "XDP\n"
+	      "  --tx      how data leaves with AF_XDP sockets: auto "
+	      "(default) the path\n"
+	      "            measured faster on this kind of interface; xsk: "
+	      "AF_XDP TX (or\n"
+	      "            fail); socket: the UDP sockets, no AF_XDP TX "
+	      "ring. Either way\n"
+	      "            the socket sends where the next hop is unknown\n"
 	      "  --force   replace a foreign XDP program on IFACE\n"
 	      "  --workers crypto worker threads (default: one per online "
 	      "CPU)\n"
@@ -263,6 +278,12 @@ static void print_attached(const char *tun, const char *iface)
 	       resp.payload ? resp.payload : "unknown");
 	if (why && *why)
 		printf("wgxdp: %s\n", why);
+	wgx_control_response_free(&resp);
+	memset(&resp, 0, sizeof(resp));
+	if (wgx_control_call(path, "tx", 0, &resp) == 0 && resp.payload) {
+		resp.payload[strcspn(resp.payload, "\n")] = '\0';
+		printf("wgxdp: %s transmits through %s\n", tun, resp.payload);
+	}
 	wgx_control_response_free(&resp);
 }
 
@@ -317,6 +338,7 @@ int wgx_cli_attach(int argc, char **argv)
 	opts.mode = a.mode;
 	opts.force = a.force;
 	opts.workers = a.workers;
+	opts.tx = a.tx;
 	opts.instance = &inst;
 	opts.metrics = a.has_metrics ? &a.metrics : NULL;
 	err = wgx_daemon_run(a.foreground, wgx_agent_main, &opts);

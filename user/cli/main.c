@@ -59,7 +59,8 @@ static const struct command commands[] = {
 	  "validate a wg/wg-quick config file; changes nothing", 1, run_check },
 	{ "attach",
 	  " IFACE --config FILE [--mode auto|native|skb|socket] [--name TUN] "
-	  "[--workers N] [--metrics ADDR:PORT] [--foreground] [--force]",
+	  "[--workers N] [--tx auto|socket|xsk] [--metrics ADDR:PORT] "
+	  "[--foreground] [--force]",
 	  "start a tunnel on IFACE", -1, NULL, wgx_cli_attach },
 	{ "detach", " IFACE", "stop the tunnel on IFACE", -1, NULL,
 	  wgx_cli_detach },

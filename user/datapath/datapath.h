@@ -76,6 +76,11 @@ struct wgx_socket_opts {
 	bool xsk;
 	/* The program runs as generic XDP: frames may be datagram runs. */
 	bool xsk_generic;
+	/*
+	 * With xsk: sealed datagrams leave through AF_XDP TX where the next
+	 * hop is known (dev->nexthops), else through the UDP sockets.
+	 */
+	bool xsk_tx;
 };
 
 /*
@@ -114,6 +119,8 @@ struct wgx_dp_xsk_info {
 	bool zerocopy;
 	uint64_t rx_packets, rx_dropped, rx_invalid_descs, rx_ring_full,
 		fill_ring_empty;
+	bool tx; /* this socket transmits */
+	uint64_t tx_packets, tx_invalid_descs, tx_ring_empty;
 };
 unsigned int wgx_dp_xsks(const struct wgx_datapath *dp);
 void wgx_dp_xsk_info(const struct wgx_datapath *dp, unsigned int i,

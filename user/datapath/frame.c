@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "datapath/ippkt.h"
 #include "wgx_wire.h"
 
 enum {
@@ -26,6 +27,8 @@ enum {
 	IP6_ROUTING = 43,
 	IP6_DSTOPTS = 60,
 	IP6_EXT_MAX = 8,
+	IP4_DF = 0x4000,
+	IP_LEN_MAX = 65535,
 };
 
 static uint16_t get16(const uint8_t *p)
@@ -136,4 +139,115 @@ uint32_t wgx_frame_run_first(const uint8_t *m, uint32_t len)
 		at++;
 	}
 	return len;
+}
+
+/* ---- building --------------------------------------------------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void eth_write(uint8_t *f, const struct wgx_frame_route *r,
+		      uint16_t proto)
+{
+	memcpy(f, r->dst_mac, 6);
+	memcpy(f + 6, r->src_mac, 6);
+	put16(f + 12, proto);
+}
+
+/*
+ * The pseudo-header's protocol and length words as the sum reads them:
+ * in network order (ippkt.h sums the bytes as they lie in memory).
+ */
+static uint32_t pseudo_tail(uint32_t ulen)
+{
+	return (uint32_t)htons(IPPROTO_UDP) + htons((uint16_t)ulen);
+}
+
+/*
+ * The UDP header at u for ulen bytes of datagram, checksummed over the
+ * pseudo-header sum ps, the header and the payload behind it.
+ */
+static void udp_write(uint8_t *u, const struct wgx_frame_route *r,
+		      uint32_t ulen, uint32_t ps)
+{
+	uint16_t sum;
+
+	/* Ports are in network order in the socket addresses. */
+	if (r->dst.sa.sa_family == AF_INET6) {
+		memcpy(u, &r->src.in6.sin6_port, 2);
+		memcpy(u + 2, &r->dst.in6.sin6_port, 2);
+	} else {
+		memcpy(u, &r->src.in4.sin_port, 2);
+		memcpy(u + 2, &r->dst.in4.sin_port, 2);
+	}
+	put16(u + 4, (uint16_t)ulen);
+	put16(u + 6, 0);
+	sum = wgx_ippkt_csum_fold(wgx_ippkt_csum_partial(u, ulen, ps));
+	/* 0 means "no checksum" in UDP over IPv4 and is illegal over IPv6. */
+	memcpy(u + 6, sum ? &sum : &(uint16_t){ 0xffff }, 2);
+}
+
+static uint32_t build4(uint8_t *f, const struct wgx_frame_route *r,
+		       uint32_t plen, uint16_t id)
+{
+	uint8_t *ip = f + ETH_HDR, *pseudo = ip + 12;
+	uint32_t ulen = UDP_HDR + plen, ps;
+	uint16_t sum;
+
+	if (IP4_HDR + ulen > IP_LEN_MAX)
+		return 0;
+	eth_write(f, r, ETH_P_IPV4);
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put16(ip + 2, (uint16_t)(IP4_HDR + ulen));
+	put16(ip + 4, id);
+	put16(ip + 6, IP4_DF);
+	ip[8] = WGX_FRAME_TTL;
+	ip[9] = IPPROTO_UDP;
+	put16(ip + 10, 0);
+	memcpy(ip + 12, &r->src.in4.sin_addr, 4);
+	memcpy(ip + 16, &r->dst.in4.sin_addr, 4);
+	sum = wgx_ippkt_csum(ip, IP4_HDR);
+	memcpy(ip + 10, &sum, 2);
+	/* Pseudo-header: the addresses in place, protocol and length. */
+	ps = wgx_ippkt_csum_partial(pseudo, 8, pseudo_tail(ulen));
+	udp_write(ip + IP4_HDR, r, ulen, ps);
+	return ETH_HDR + IP4_HDR + ulen;
+}
+
+static uint32_t build6(uint8_t *f, const struct wgx_frame_route *r,
+		       uint32_t plen)
+{
+	uint8_t *ip = f + ETH_HDR;
+	uint32_t ulen = UDP_HDR + plen, ps;
+
+	if (ulen > IP_LEN_MAX)
+		return 0;
+	eth_write(f, r, ETH_P_IPV6);
+	memset(ip, 0, 4);
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)ulen);
+	ip[6] = IPPROTO_UDP;
+	ip[7] = WGX_FRAME_TTL;
+	memcpy(ip + 8, &r->src.in6.sin6_addr, 16);
+	memcpy(ip + 24, &r->dst.in6.sin6_addr, 16);
+	/* Pseudo-header (RFC 8200 8.1): addresses in place, length, 17. */
+	ps = wgx_ippkt_csum_partial(ip + 8, 32, pseudo_tail(ulen));
+	udp_write(ip + IP6_HDR, r, ulen, ps);
+	return ETH_HDR + IP6_HDR + ulen;
+}
+
+uint32_t wgx_frame_udp_build(uint8_t *f, const struct wgx_frame_route *r,
+			     uint32_t plen, uint16_t id)
+{
+	if (r->dst.sa.sa_family != r->src.sa.sa_family)
+		return 0;
+	if (r->dst.sa.sa_family == AF_INET)
+		return build4(f, r, plen, id);
+	if (r->dst.sa.sa_family == AF_INET6)
+		return build6(f, r, plen);
+	return 0;
 }

@@ -83,6 +83,15 @@ struct wgx_tx_send {
 	struct wgx_tx_dgram d[WGX_TX_MAX];
 };
 
+/* Why a datagram the AF_XDP I/O could send went through the socket. */
+enum wgx_tx_fallback {
+	WGX_TX_FB_NO_NEXTHOP,  /* no route or next hop's MAC known yet */
+	WGX_TX_FB_OTHER_IFACE, /* the route leaves by another interface */
+	WGX_TX_FB_RING_FULL,   /* no TX frame free */
+	WGX_TX_FB_TOO_BIG,     /* the frame exceeds the underlay's MTU */
+	WGX_TX_FB_COUNT,
+};
+
 /* What send() tells the packet core about each datagram. */
 struct wgx_pktio_result {
 	unsigned int sent, failed;
@@ -90,6 +99,12 @@ struct wgx_pktio_result {
 	/* Batched sends the kernel refused, resent one by one. */
 	unsigned int refused;
 	uint64_t refused_bytes;
+	/* Of those sent: through AF_XDP TX. */
+	unsigned int xsk;
+	uint64_t xsk_bytes;
+	/* Handed to the socket instead, by reason. */
+	unsigned int fallback[WGX_TX_FB_COUNT];
+	uint64_t fallback_bytes[WGX_TX_FB_COUNT];
 };
 
 struct wgx_pktio;

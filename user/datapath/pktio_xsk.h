@@ -16,6 +16,7 @@
 
 #include "datapath/datapath.h"
 #include "datapath/pktio.h"
+#include "device/nexthop.h"
 
 enum {
 	/* AF_XDP sockets one worker owns at most. */
@@ -31,18 +32,31 @@ struct wgx_xsk_info {
 	uint64_t rx_invalid_descs; /* the kernel's */
 	uint64_t rx_ring_full;	   /* the kernel's */
 	uint64_t fill_ring_empty;  /* the kernel's count, else ours */
+	bool tx;		   /* this socket transmits */
+	uint64_t tx_packets;
+	uint64_t tx_invalid_descs; /* the kernel's */
+	uint64_t tx_ring_empty;	   /* the kernel's */
+};
+
+/* AF_XDP transmit: off (every send through the UDP sockets) or how. */
+struct wgx_xsk_tx {
+	bool on;
+	struct wgx_nh_table *nh; /* the endpoints' next hops */
+	uint16_t port;		 /* our UDP source port */
 };
 
 /*
  * A worker's I/O: its UDP sockets (through sock, an open socket I/O it
  * takes over) and one AF_XDP socket for each of queues[0..nq). runs:
  * the program runs as generic XDP, where a frame may carry a GSO or GRO
- * run of datagrams, cut apart here. The reason is logged on failure
- * (sock is then destroyed too).
+ * run of datagrams, cut apart here. With tx->on, sealed datagrams leave
+ * through the first socket's TX ring wherever the next hop is known
+ * (the rest, and every handshake, through sock). The reason is logged
+ * on failure (sock is then destroyed too).
  */
 int wgx_pktio_xsk_open(struct wgx_pktio *sock, const char *iface,
 		       const unsigned int *queues, unsigned int nq, bool runs,
-		       struct wgx_pktio **out);
+		       const struct wgx_xsk_tx *tx, struct wgx_pktio **out);
 
 /* Put every socket into the program's xsks map (fd): 0 or -errno. */
 int wgx_pktio_xsk_register(struct wgx_pktio *io, int xsks_map_fd);

@@ -18,6 +18,17 @@
 #include "datapath/ippkt.h"
 #include "util/plainbuf.h"
 
+/* The fallback reasons count in stats of the same order. */
+_Static_assert(WGX_STAT_TX_SOCKET_OTHER_IFACE - WGX_STAT_TX_SOCKET_NO_NEXTHOP ==
+			       WGX_TX_FB_OTHER_IFACE &&
+		       WGX_STAT_TX_SOCKET_RING_FULL -
+				       WGX_STAT_TX_SOCKET_NO_NEXTHOP ==
+			       WGX_TX_FB_RING_FULL &&
+		       WGX_STAT_TX_SOCKET_TOO_BIG -
+				       WGX_STAT_TX_SOCKET_NO_NEXTHOP ==
+			       WGX_TX_FB_TOO_BIG,
+	       "fallback reasons and their stats in the same order");
+
 enum {
 	/* One TUN read: a virtio header and a 64 KiB super-packet. */
 	READ_MAX = WGX_VNET_HDR_LEN + 65536,
@@ -425,6 +436,13 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 	t.bytes[WGX_STAT_DROP_SEND_ERROR] += res.failed_bytes;
 	t.pkts[WGX_STAT_TX_GSO_REFUSED] += res.refused;
 	t.bytes[WGX_STAT_TX_GSO_REFUSED] += res.refused_bytes;
+	t.pkts[WGX_STAT_TX_XSK] += res.xsk;
+	t.bytes[WGX_STAT_TX_XSK] += res.xsk_bytes;
+	for (int k = 0; k < WGX_TX_FB_COUNT; k++) {
+		t.pkts[WGX_STAT_TX_SOCKET_NO_NEXTHOP + k] += res.fallback[k];
+		t.bytes[WGX_STAT_TX_SOCKET_NO_NEXTHOP + k] +=
+			res.fallback_bytes[k];
+	}
 	for (unsigned int i = 0; i < j->nrd; i++)
 		if (j->rd[i].verdict == WGX_TX_ICMP)
 			send_icmp(w, &t, &j->rd[i], now);

@@ -303,6 +303,9 @@ static int open_xsks(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 {
 	unsigned int queues[WGX_XSK_PER_WORKER], nq = 0;
 	struct wgx_worker *w = &pool->w[i];
+	struct wgx_xsk_tx tx = { .on = o->xsk_tx,
+				 .nh = &pool->dev->nexthops,
+				 .port = pool->dp.port };
 
 	for (unsigned int q = i; q < pool->rx_queues && nq < WGX_XSK_PER_WORKER;
 	     q += pool->n)
@@ -310,7 +313,7 @@ static int open_xsks(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 	if (!nq)
 		return 0;
 	return wgx_pktio_xsk_open(w->io, o->iface, queues, nq, o->xsk_generic,
-				  &w->io);
+				  &tx, &w->io);
 }
 
 static int open_io(struct wgx_pool *pool, const struct wgx_socket_opts *o,
@@ -446,8 +449,9 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	}
 	atomic_store(&pool->dp.offloads, pool->offloads);
 	wgx_dp_socket_format_offloads(pool->offloads, names, sizeof(names));
-	wgx_log_info("%u workers; offloads: %s%s", pool->n, names,
-		     o->xsk ? "; AF_XDP on every RX queue" : "");
+	wgx_log_info("%u workers; offloads: %s%s%s", pool->n, names,
+		     o->xsk ? "; AF_XDP on every RX queue" : "",
+		     o->xsk && o->xsk_tx ? ", AF_XDP transmit" : "");
 	barrier.ctx = pool;
 	wgx_reclaim_set_barrier(&dev->reclaim, &barrier);
 	dev->dp = &pool->dp;
@@ -528,6 +532,10 @@ void wgx_dp_xsk_info(const struct wgx_datapath *dp, unsigned int i,
 			.rx_invalid_descs = x.rx_invalid_descs,
 			.rx_ring_full = x.rx_ring_full,
 			.fill_ring_empty = x.fill_ring_empty,
+			.tx = x.tx,
+			.tx_packets = x.tx_packets,
+			.tx_invalid_descs = x.tx_invalid_descs,
+			.tx_ring_empty = x.tx_ring_empty,
 		};
 		return;
 	}

@@ -25,6 +25,7 @@
 #include "core/index.h"
 #include "core/noise.h"
 #include "core/ratelimit.h"
+#include "device/nexthop.h"
 #include "device/peer.h"
 #include "device/peers.h"
 #include "device/reclaim.h"
@@ -88,6 +89,8 @@ struct wgx_device {
 	struct wgx_reclaim reclaim;
 	struct wgx_retire retire;
 	struct wgx_stats stats;
+	/* Endpoints' next hops, for AF_XDP transmit (nexthop.h). */
+	struct wgx_nh_table nexthops;
 };
 
 /*
