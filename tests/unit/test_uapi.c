@@ -373,6 +373,23 @@ static void test_why_has_no_key(void)
 	CHECK(parse(&p, fmt("set=1\nprivate_key=%s\n\n", key)) == -EINVAL);
 	CHECK(!strstr(p.why, "aaaa"));
 	wgx_uapi_parser_free(&p);
+	/* A key pasted where a key name, an endpoint or a prefix goes (the
+	 * fuzzer found the key name quoted). */
+	static const char *const misplaced[] = {
+		"set=1\nprivate_key%s=1\n\n",
+		"set=1\npublic_key=%s\nendpoint=%s\n\n",
+		"set=1\npublic_key=%s\nallowed_ip=%s\n\n",
+		"set=1\npublic_key=%s\nx%s=1\n\n",
+	};
+	static const char hex[] = "0123456789abcdef0123456789abcdef0123456789"
+				  "abcdef0123456789abcdef";
+
+	for (size_t i = 0; i < sizeof(misplaced) / sizeof(misplaced[0]); i++) {
+		CHECK(parse(&p, fmt(misplaced[i], hex, hex)) == -EINVAL);
+		CHECK(!strstr(p.why, "0123456789abcdef"));
+		CHECK(strstr(p.why, "not shown") != NULL);
+		wgx_uapi_parser_free(&p);
+	}
 }
 
 /* ---- get ---------------------------------------------------------------- */

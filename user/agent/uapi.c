@@ -9,6 +9,7 @@
 #include "agent/uapi.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -210,6 +211,23 @@ static bool parse_prefix(const char *v, struct wgx_config_prefix *out)
 	return true;
 }
 
+/*
+ * Text an error may quote: none with 16 hex digits in a row, which could
+ * be a piece of a key pasted in the wrong place (a message goes to the
+ * log and to the client).
+ */
+static const char *shown(const char *text)
+{
+	size_t run = 0;
+
+	for (const char *c = text; *c; c++) {
+		run = isxdigit((unsigned char)*c) ? run + 1 : 0;
+		if (run >= 16)
+			return "(not shown: it looks like part of a key)";
+	}
+	return text;
+}
+
 static void device_line(struct wgx_uapi_parser *p, const char *key,
 			const char *v)
 {
@@ -236,7 +254,7 @@ static void device_line(struct wgx_uapi_parser *p, const char *key,
 		if (is_true(p, key, v))
 			push(p, WGX_STEP_REPLACE_PEERS);
 	} else {
-		fail(p, -EINVAL, "invalid UAPI device key '%.32s'", key);
+		fail(p, -EINVAL, "invalid UAPI device key '%.32s'", shown(key));
 	}
 }
 
@@ -263,7 +281,7 @@ static void peer_line(struct wgx_uapi_parser *p, const char *key, const char *v)
 		if (!parse_endpoint(v, &ep))
 			fail(p, -EINVAL,
 			     "endpoint '%.64s' is not IP:port or [IPv6]:port",
-			     v);
+			     shown(v));
 		else if ((s = push(p, WGX_STEP_ENDPOINT)))
 			s->u.endpoint = ep;
 	} else if (!strcmp(key, "persistent_keepalive_interval")) {
@@ -277,7 +295,7 @@ static void peer_line(struct wgx_uapi_parser *p, const char *key, const char *v)
 
 		if (!parse_prefix(v + del, &prefix))
 			fail(p, -EINVAL, "allowed_ip '%.64s' is not IP/CIDR",
-			     v);
+			     shown(v));
 		else if ((s = push(p, del ? WGX_STEP_ALLOWED_IP_REMOVE
 					  : WGX_STEP_ALLOWED_IP_ADD)))
 			s->u.prefix = prefix;
@@ -285,7 +303,7 @@ static void peer_line(struct wgx_uapi_parser *p, const char *key, const char *v)
 		if (strcmp(v, "1"))
 			fail(p, -EINVAL, "protocol_version must be 1");
 	} else {
-		fail(p, -EINVAL, "invalid UAPI peer key '%.32s'", key);
+		fail(p, -EINVAL, "invalid UAPI peer key '%.32s'", shown(key));
 	}
 }
 
