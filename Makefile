@@ -237,7 +237,7 @@ tsan: deps tsan-build
 # $(FUZZ_BUILD)/findings/. `make test` runs them briefly (tests/run-all).
 FUZZ_BUILD   := build-fuzz
 FUZZ_SECONDS ?= 15
-FUZZ_NAMES   := initiation response cookie data config gso gro
+FUZZ_NAMES   := initiation response cookie data config gso gro uapi
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-fno-omit-frame-pointer
 fuzz-build:

@@ -121,6 +121,37 @@ static void configs(void)
 	}
 }
 
+/* What wg(8) writes to a UAPI socket, and some of what it never does. */
+static void uapi_requests(void)
+{
+	static const char *const texts[] = {
+		"get=1\n\n",
+		"set=1\nprivate_key=e84b5a6d2717c1003a13b431570353dbaca9146cf1"
+		"50c5f8575680feba52027a\nlisten_port=51820\nfwmark=0\n"
+		"replace_peers=true\npublic_key=b85996fecc9c7f1fc6d2572a76eda"
+		"11d59bcd20be8e543b15ce4bd85a8e75a33\npreshared_key=188515093e"
+		"952f5f22e865cef3012e72f8b5f0b598ac0309d5dacce3b70fcf52\n"
+		"replace_allowed_ips=true\nallowed_ip=192.168.4.4/32\n"
+		"allowed_ip=fd00::/64\nallowed_ip=-10.0.0.0/8\n"
+		"endpoint=[fe80::1%1]:51820\npersistent_keepalive_interval=25"
+		"\nprotocol_version=1\n\nget=1\n\n",
+		"set=1\npublic_key=b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e5"
+		"43b15ce4bd85a8e75a33\nremove=true\n\n",
+		"set=1\npublic_key=b85996fecc9c7f1fc6d2572a76eda11d59bcd20be8e5"
+		"43b15ce4bd85a8e75a33\nupdate_only=true\nendpoint=1.2.3.4:5"
+		"\n\n",
+		"set=1\npublic_key=zz\nlisten_port=1\nbogus\n\nget=1\n\n",
+		"set=1\nprivate_key=E84B5A6D2717C1003A13B431570353DBACA9146CF1"
+		"50C5F8575680FEBA52027A\n",
+	};
+	char name[16];
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		snprintf(name, sizeof(name), "req%zu", i);
+		put("uapi", name, texts[i], strlen(texts[i]));
+	}
+}
+
 /* ---- packets ---------------------------------------------------------- */
 
 static void wr16(uint8_t *p, uint16_t v)
@@ -247,6 +278,7 @@ int main(int argc, char **argv)
 		return 1;
 	handshakes();
 	configs();
+	uapi_requests();
 	gso_seed("tcp4", false, true, 4000, 1400);
 	gso_seed("tcp6", true, true, 9000, 1380);
 	gso_seed("udp4", false, false, 3000, 1200);
