@@ -7,7 +7,8 @@
 # - capabilities: its main (agent) thread keeps only CAP_NET_ADMIN,
 #   CAP_NET_BIND_SERVICE and CAP_IPC_LOCK effective, and with XDP
 #   CAP_NET_RAW (new AF_XDP sockets); the permitted and bounding sets add
-#   CAP_SYS_ADMIN and CAP_BPF only with XDP (for the teardown); no_new_privs is set; every other thread (the workers) has
+#   CAP_SYS_ADMIN (raised for a moment to follow a moved TUN, and for the
+#   teardown) and, only with XDP, CAP_BPF (for the teardown); no_new_privs is set; every other thread (the workers) has
 #   no capability at all;
 # - no core dumps: a core size limit of 0, and not dumpable: root without
 #   CAP_SYS_PTRACE cannot open its /proc/PID/mem, while it can open that
@@ -53,16 +54,17 @@ status_hex() {
 }
 
 KEPT=$(((1 << 12) | (1 << 10) | (1 << 14))) # NET_ADMIN, BIND, IPC_LOCK
-DOWN=$(((1 << 21) | (1 << 39)))              # SYS_ADMIN, BPF
+ADMIN=$((1 << 21))                           # SYS_ADMIN, for moments
+BPF=$((1 << 39))                             # BPF, with XDP
 RAW=$((1 << 13))                             # NET_RAW, with XDP
 
 caps_agent() {
 	local st=/proc/$PID_A/status mode want_eff want_prm
 	mode=$(wgxdp_show "$NS_A" "$TUN_A" | jq -r .mode)
-	want_eff=$KEPT want_prm=$KEPT
+	want_eff=$KEPT want_prm=$((KEPT | ADMIN))
 	if [ "$mode" != socket ]; then
 		want_eff=$((KEPT | RAW))
-		want_prm=$((KEPT | RAW | DOWN))
+		want_prm=$((KEPT | RAW | ADMIN | BPF))
 	fi
 	echo "mode $mode; $(grep -E '^(Cap|NoNewPrivs)' "$st" | tr '\n' ' ')"
 	[ "$(status_hex "$st" CapEff)" -eq "$want_eff" ] &&

@@ -122,6 +122,15 @@ static int child_caps(void)
 		return 24;
 	if (nnp != 1)
 		return 25;
+	/* CAP_SYS_ADMIN for a moment (a setns()), then not again. */
+	if (wgx_harden_raise_admin() ||
+	    !status_field("/proc/self/status", "CapEff", 16, &eff) ||
+	    eff != (kept | bit(CAP_SYS_ADMIN)))
+		return 28;
+	wgx_harden_lower_admin();
+	if (!status_field("/proc/self/status", "CapEff", 16, &eff) ||
+	    eff != kept)
+		return 29;
 	/* A thread started now inherits the agent's set and drops it all. */
 	if (pthread_create(&t, NULL, thread_drop, &thread_rc) ||
 	    pthread_join(t, NULL) || thread_rc)
@@ -140,12 +149,13 @@ static int child_caps_socket(void)
 	if (!status_field("/proc/self/status", "CapEff", 16, &before) ||
 	    !(before & bit(CAP_SYS_ADMIN)))
 		return 99;
-	/* Without XDP nothing is kept for the teardown. */
+	/* Without XDP: no CAP_NET_RAW, no CAP_BPF; CAP_SYS_ADMIN permitted
+	 * to follow a moved TUN. */
 	if (wgx_harden_drop_caps(false) ||
 	    !status_field("/proc/self/status", "CapPrm", 16, &prm))
 		return 30;
 	return prm == (bit(CAP_NET_ADMIN) | bit(CAP_NET_BIND_SERVICE) |
-		       bit(CAP_IPC_LOCK))
+		       bit(CAP_IPC_LOCK) | bit(CAP_SYS_ADMIN))
 		       ? 0
 		       : 31;
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/harden.h"
 #include "util/log.h"
 
 int wgx_tunnel_check_config(const struct wgx_config *cfg, char *why, size_t len)
@@ -526,8 +527,11 @@ static int watch_in_netns(int nsfd)
 
 	if (self < 0)
 		return -errno;
+	/* setns() needs CAP_SYS_ADMIN, which the agent keeps for this. */
+	wgx_harden_raise_admin();
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		err = -errno;
+		wgx_harden_lower_admin();
 		close(self);
 		return err;
 	}
@@ -538,6 +542,7 @@ static int watch_in_netns(int nsfd)
 			      strerror(errno));
 		abort();
 	}
+	wgx_harden_lower_admin();
 	close(self);
 	return fd;
 }
