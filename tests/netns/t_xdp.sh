@@ -225,6 +225,14 @@ index_in_map() {
 
 # ---------------------------------------------------------------- modes
 
+# xsks_are NS TUN N: show --json lists N AF_XDP sockets.
+xsks_are() {
+	local n
+	n=$(wgxdp_show "$1" "$2" | jq '.xsks | length')
+	echo "AF_XDP sockets: $n"
+	[ "$n" = "$3" ]
+}
+
 # check_mode MODE WANT: wgxdp (attach --mode MODE, expecting WANT) against
 # wireguard-go.
 check_mode() {
@@ -237,11 +245,18 @@ check_mode() {
 	check "$n: attach says mode $want" attach_said "$TUN_A" "$VETH_A" "$want"
 	[ "$mode" = auto ] &&
 		check "$n: attach says why auto chose $want" grep -q \
-			"^wgxdp: auto: veth: generic XDP measured faster" \
+			"^wgxdp: auto: veth: generic XDP in front of the UDP" \
 			"$WGX_TMP/wgxdp-$TUN_A.log"
 	check "$n: ip link shows the $want program" \
 		link_has_xdp "$NS_A" "$VETH_A" "$want"
 	check "$n: show --json mode $want" show_mode_is "$NS_A" "$TUN_A" "$want"
+	if [ "$mode" = auto ]; then
+		check "$n: no AF_XDP sockets (auto on veth)" xsks_are "$NS_A" \
+			"$TUN_A" 0
+	else
+		check "$n: an AF_XDP socket on the veth's queue" xsks_are \
+			"$NS_A" "$TUN_A" 1
+	fi
 	check "$n: handshake" wait_handshake "$NS_A" "$TUN_A" "$IN4_B" 10
 	check "$n: ping 1392 B DF A->B" ping_df "$NS_A" "$IN4_B"
 	check "$n: ping 1392 B DF B->A" ping_df "$NS_B" "$IN4_A"

@@ -12,6 +12,7 @@ static void test_veth_generic_first(void)
 
 	wgx_xdp_policy_for_driver("veth", &p);
 	CHECK(p.first == WGX_LOADER_MODE_SKB);
+	CHECK(!p.xsk); /* the UDP sockets carried more than AF_XDP there */
 	CHECK(p.why && strstr(p.why, "veth") != NULL);
 }
 
@@ -24,6 +25,7 @@ static void test_other_drivers_native_first(void)
 	for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++) {
 		wgx_xdp_policy_for_driver(drivers[i], &p);
 		CHECK(p.first == WGX_LOADER_MODE_NATIVE);
+		CHECK(p.xsk);
 		CHECK(p.why && *p.why);
 	}
 	wgx_xdp_policy_for_driver(NULL, &p);
@@ -42,7 +44,8 @@ static void test_driver_lookup(void)
 }
 
 static const struct wgx_test xdp_policy_tests[] = {
-	{ "xdp_policy: veth tries generic XDP first", test_veth_generic_first },
+	{ "xdp_policy: veth: generic XDP first, no AF_XDP",
+	  test_veth_generic_first },
 	{ "xdp_policy: other drivers try native first",
 	  test_other_drivers_native_first },
 	{ "xdp_policy: driver lookup refuses bad names", test_driver_lookup },

@@ -967,11 +967,18 @@ static int start_xdp(struct agent *a)
  * AF_XDP with XDP, unless WGXDP_AF_XDP=0 (to compare the classifier in
  * front of sockets alone).
  */
-static bool xsk_wanted(void)
+/*
+ * AF_XDP sockets behind the XDP program: with --mode native or skb, and
+ * with auto where the policy for the interface says so (xdp_policy.h);
+ * WGXDP_AF_XDP=0 or 1 overrides both, to measure or rule it out.
+ */
+static bool xsk_wanted(const struct agent *a)
 {
 	const char *env = getenv("WGXDP_AF_XDP");
 
-	return !env || strcmp(env, "0");
+	if (env && *env)
+		return strcmp(env, "0") != 0;
+	return !a->xdp.auto_why || a->xdp.auto_xsk;
 }
 
 /*
@@ -988,7 +995,7 @@ static int choose_tx(struct agent *a)
 			      "(mode %s%s): attach with --mode native or skb, "
 			      "or --tx auto",
 			      a->opts->iface, wgx_xdp_mode_name(&a->xdp),
-			      a->use_xsk ? "" : ", WGXDP_AF_XDP=0");
+			      a->use_xsk ? "" : ", AF_XDP off");
 		return -EINVAL;
 	}
 	if (a->opts->iface &&
@@ -1086,8 +1093,8 @@ static int start(struct agent *a)
 	wgx_config_drop_peers(a->config);
 	a->offloads = offloads;
 	a->workers = so.workers;
-	a->use_xsk = xsk_wanted();
 	err = start_xdp(a);
+	a->use_xsk = xsk_wanted(a);
 	if (!err)
 		err = choose_tx(a);
 	if (!err)

@@ -176,6 +176,7 @@ static void auto_policy(const char *iface, struct wgx_loader_opts *lo,
 	wgx_xdp_policy_for_driver(driver, &p);
 	lo->auto_first = p.first;
 	x->auto_why = p.why;
+	x->auto_xsk = p.xsk;
 }
 
 int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,

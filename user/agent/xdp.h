@@ -20,6 +20,7 @@ struct wgx_xdp {
 	struct wgx_xdp_config cfg;
 	int addr_watch_fd;    /* for the agent's epoll; -1 when none */
 	const char *auto_why; /* --mode auto: why this mode; NULL otherwise */
+	bool auto_xsk;	      /* --mode auto: AF_XDP sockets on this kind */
 	bool active;
 };
 

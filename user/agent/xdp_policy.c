@@ -13,26 +13,28 @@
 #include <unistd.h>
 
 /*
- * Measured with tools/bench/tunnel (docs/performance.md, "Modes on
- * veth"): native XDP on a veth makes the sending peer segment its GSO
- * super-packets before they cross, so every 1420-byte datagram costs a
- * frame, an XDP run and an AF_XDP copy; generic XDP sees the
- * super-packets whole and hands them to the UDP socket, where GRO keeps
- * them whole, while single datagrams take AF_XDP.
+ * Measured with tools/bench/tunnel (docs/performance.md, "AF_XDP and the
+ * modes on veth"): native XDP on a veth makes the sending peer segment
+ * its GSO super-packets before they cross and copies each frame into a
+ * page for the program; AF_XDP on veth runs in copy mode only, one more
+ * copy and a frame per datagram. Generic XDP in front of the UDP sockets
+ * (which keep GSO/GRO super-packets whole) carried as much as socket
+ * mode, and drops floods before the stack.
  */
 static const struct {
 	const char *driver;
 	struct wgx_xdp_policy policy;
 } by_driver[] = {
 	{ "veth",
-	  { WGX_LOADER_MODE_SKB,
-	    "veth: generic XDP measured faster than native, which makes the "
-	    "peer segment GSO packets" } },
+	  { WGX_LOADER_MODE_SKB, false,
+	    "veth: generic XDP in front of the UDP sockets carried as much "
+	    "as socket mode; native XDP and AF_XDP (copy mode only) less" } },
 };
 
 static const struct wgx_xdp_policy by_default = {
-	WGX_LOADER_MODE_NATIVE,
-	"native XDP in the driver, generic XDP where it has none"
+	WGX_LOADER_MODE_NATIVE, true,
+	"native XDP in the driver and AF_XDP sockets, generic XDP where it "
+	"has none"
 };
 
 void wgx_xdp_policy_for_driver(const char *driver, struct wgx_xdp_policy *p)
