@@ -62,7 +62,8 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Werror -Iinclude -Ivmlinux
 BPF_HDRS   := $(wildcard bpf/*.h) include/wgx_bpf.h include/wgx_wire.h \
 	      vmlinux/vmlinux.h
 BPF_OBJ    := $(BUILD)/bpf/wgxdp.bpf.o
-BPF_SKEL   := $(BUILD)/bpf/wgxdp.skel.h
+# The loader's probe for libxdp's dispatcher (bpf/wgxdp_probe.bpf.c).
+BPF_SKEL   := $(BUILD)/bpf/wgxdp.skel.h $(BUILD)/bpf/wgxdp_probe.skel.h
 BPF_TEST   := $(BUILD)/tests/bpf/bpf_test
 
 DEB_PKGS := build-essential pkg-config clang llvm libbpf-dev libxdp-dev \

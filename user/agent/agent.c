@@ -366,8 +366,7 @@ static void loop(struct agent *a)
 				continue;
 		}
 		wgx_protocol_process(a->dev);
-		wgx_xdp_set_under_load(
-			&a->xdp, wgx_device_under_load(a->dev, wgx_now()));
+		wgx_xdp_sync(&a->xdp);
 	}
 }
 

@@ -9,12 +9,6 @@
 #include "util/log.h"
 #include "agent/netlink.h"
 
-enum {
-	/* The kernel's handshake allowance per source under load. */
-	HS_RATE = 20,
-	HS_BURST = 5,
-};
-
 static uint8_t slot_of(const struct wgx_index_entry *e)
 {
 	const struct wgx_peer *p = e->owner;
@@ -116,14 +110,25 @@ void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port)
 	wgx_loader_set_config(&x->ld, &x->cfg);
 }
 
-void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load)
+/* The mac1 key follows our identity (a reload may change the key). */
+static void sync_mac1(struct wgx_xdp *x)
 {
-	uint16_t flags = under_load ? WGX_XDP_UNDER_LOAD : 0;
+	struct wgx_xdp_config cfg = x->cfg;
 
-	if (!x->active || x->cfg.flags == flags)
+	cfg.flags &= (uint16_t)~WGX_XDP_MAC1;
+	if (wgx_cookie_checker_mac1_key(&x->dev->cookie_checker, cfg.mac1_key))
+		cfg.flags |= WGX_XDP_MAC1;
+	if (!memcmp(&cfg, &x->cfg, sizeof(cfg)))
 		return;
-	x->cfg.flags = flags;
-	wgx_loader_set_config(&x->ld, &x->cfg);
+	if (wgx_loader_set_config(&x->ld, &cfg) == 0)
+		x->cfg = cfg;
+}
+
+void wgx_xdp_sync(struct wgx_xdp *x)
+{
+	if (!x->active)
+		return;
+	sync_mac1(x);
 }
 
 int wgx_xdp_counters(struct wgx_xdp *x,
@@ -159,10 +164,10 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 	if (err)
 		return err;
 	x->active = true;
-	x->cfg = (struct wgx_xdp_config){ .listen_port = o->port,
-					  .hs_rate = HS_RATE,
-					  .hs_burst = HS_BURST };
+	x->cfg = (struct wgx_xdp_config){ .listen_port = o->port };
 	err = wgx_loader_set_config(&x->ld, &x->cfg);
+	if (!err)
+		sync_mac1(x);
 	if (!err)
 		err = load_addresses(x);
 	if (err) {

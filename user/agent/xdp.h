@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's side of the XDP classifier: attach it (loader.h), keep its
- * maps current (listen port and the under-load flag in config, IFACE's
- * own addresses in local_addrs, every receiver index in sessions before
- * the message announcing it leaves) and read its counters for show.
+ * maps current (listen port and the mac1 key of our identity in config,
+ * IFACE's own addresses in local_addrs, every receiver index in sessions
+ * before the message announcing it leaves, proven handshake flooders in
+ * deny) and read its counters for show.
  */
 #ifndef WGX_XDP_H
 #define WGX_XDP_H
@@ -39,8 +40,11 @@ void wgx_xdp_stop(struct wgx_xdp *x);
 void wgx_xdp_addresses_changed(struct wgx_xdp *x);
 /* The listen port changed (a reload): the program classifies that one. */
 void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port);
-/* Tell the program whether to apply the per-source handshake budget. */
-void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load);
+/*
+ * Once per turn of the agent's loop: the mac1 key in config follows our
+ * identity (on a key change). Cheap when nothing changed.
+ */
+void wgx_xdp_sync(struct wgx_xdp *x);
 /* Mirror the index slots of a peer's keypairs (after a change). */
 void wgx_xdp_sync_peer(struct wgx_xdp *x, struct wgx_peer *p);
 /* Counters summed over CPUs; 0 or -errno. */
