@@ -234,16 +234,34 @@ struct wgx_peer *wgx_device_take_pending(struct wgx_device *dev)
 					memory_order_acquire);
 }
 
+/* Whether a message from src may take a place in the queue (device.h). */
+static bool hsq_admits(const struct wgx_hsq *q, uint16_t share,
+		       const struct wgx_ratelimit *rl,
+		       const struct wgx_cookie_src *cs)
+{
+	if (q->count == WGX_HSQ_SIZE || q->in_share[share] >= WGX_HSQ_PER_SHARE)
+		return false;
+	return q->count < WGX_HSQ_SIZE - WGX_HSQ_RESERVED ||
+	       wgx_ratelimit_known(rl, cs->addr, cs->addr_len);
+}
+
 void wgx_device_queue_handshake(struct wgx_device *dev, const uint8_t *msg,
 				size_t len, const union wgx_sockaddr *src)
 {
 	struct wgx_hsq *q = &dev->hsq;
+	struct wgx_cookie_src cs;
 	struct wgx_hs_item *it;
+	uint16_t share;
 
-	if (len > sizeof(it->msg))
+	if (len > sizeof(it->msg) ||
+	    wgx_cookie_src_from_sockaddr(&cs, &src->sa, wgx_sockaddr_len(src)) <
+		    0)
 		return;
+	share = wgx_ratelimit_source_hash(dev->ratelimit, cs.addr,
+					  cs.addr_len) %
+		WGX_HSQ_SHARES;
 	pthread_mutex_lock(&q->lock);
-	if (q->count == WGX_HSQ_SIZE) {
+	if (!hsq_admits(q, share, dev->ratelimit, &cs)) {
 		pthread_mutex_unlock(&q->lock);
 		wgx_stats_add(&dev->stats, WGX_STAT_DROP_HANDSHAKE_QUEUE_FULL,
 			      len);
@@ -252,8 +270,10 @@ void wgx_device_queue_handshake(struct wgx_device *dev, const uint8_t *msg,
 	it = &q->item[(q->head + q->count) % WGX_HSQ_SIZE];
 	it->src = *src;
 	it->len = (uint16_t)len;
+	it->share = share;
 	memcpy(it->msg, msg, len);
 	q->count++;
+	q->in_share[share]++;
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -269,6 +289,7 @@ bool wgx_device_pop_handshake(struct wgx_device *dev, struct wgx_hs_item *out,
 		*out = q->item[q->head];
 		q->head = (q->head + 1) % WGX_HSQ_SIZE;
 		q->count--;
+		q->in_share[out->share]--;
 		got = true;
 	}
 	pthread_mutex_unlock(&q->lock);

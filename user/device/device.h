@@ -36,6 +36,7 @@ struct wgx_datapath;
 struct wgx_hs_item {
 	union wgx_sockaddr src;
 	uint16_t len;
+	uint16_t share; /* the source's share of the queue */
 	uint8_t msg[WGX_MSG_INITIATION_LEN];
 };
 
@@ -43,11 +44,22 @@ enum {
 	WGX_HSQ_SIZE = 1024,
 	/* Under load once this many wait, as the kernel's depth / 8. */
 	WGX_HSQ_LOAD = WGX_HSQ_SIZE / 8,
+	/*
+	 * Sources (hashed, IPv6 by /64) share the queue: one share holds
+	 * at most WGX_HSQ_PER_SHARE messages, so a flood from a few sources
+	 * cannot fill it; and its last WGX_HSQ_RESERVED places take only
+	 * sources known to have authenticated (ratelimit.h), so a flood from
+	 * many (spoofed) sources cannot either.
+	 */
+	WGX_HSQ_SHARES = 1024,
+	WGX_HSQ_PER_SHARE = WGX_HSQ_SIZE / 16,
+	WGX_HSQ_RESERVED = WGX_HSQ_SIZE / 4,
 };
 
 struct wgx_hsq {
 	pthread_mutex_t lock;
 	unsigned int head, count;
+	uint16_t in_share[WGX_HSQ_SHARES];
 	struct wgx_hs_item item[WGX_HSQ_SIZE];
 };
 
