@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -124,11 +125,49 @@ static void sync_mac1(struct wgx_xdp *x)
 		x->cfg = cfg;
 }
 
+/* The deny map's clock (bpf_ktime_get_boot_ns). */
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Sources the agent saw exceed the mac2 rate limit: they own their
+ * address (they answered a cookie there) and flood anyway, so XDP drops
+ * their initiations and responses for a while. A spoofer can never get
+ * another host in here: it does not receive that host's cookies.
+ */
+static void push_offenders(struct wgx_xdp *x)
+{
+	struct wgx_ratelimit_key key;
+	uint64_t until = 0;
+
+	while (wgx_ratelimit_take_offender(x->dev->ratelimit, &key)) {
+		struct wgx_addr_key k;
+		uint8_t addr[16];
+		unsigned int len = wgx_ratelimit_key_addr(&key, addr);
+
+		if (!until)
+			until = boot_ns() + WGX_XDP_DENY_NS;
+		if (wgx_loader_addr_key(len == 4 ? AF_INET : AF_INET6, addr,
+					&k) ||
+		    wgx_loader_deny(&x->ld, &k, until))
+			continue;
+		x->denied++;
+		wgx_log_debug("XDP denies handshakes from a source for %u ms",
+			      (unsigned int)(WGX_XDP_DENY_NS / 1000000));
+	}
+}
+
 void wgx_xdp_sync(struct wgx_xdp *x)
 {
 	if (!x->active)
 		return;
 	sync_mac1(x);
+	push_offenders(x);
 }
 
 int wgx_xdp_counters(struct wgx_xdp *x,

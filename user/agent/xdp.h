@@ -15,10 +15,15 @@
 #include "device/device.h"
 #include "agent/loader.h"
 
+/* How long XDP drops a proven flooder's handshakes: 2 s (ns), renewed
+ * while it goes on (ratelimit.h reports it every 500 ms at most). */
+#define WGX_XDP_DENY_NS 2000000000ULL
+
 struct wgx_xdp {
 	struct wgx_loader ld;
 	struct wgx_device *dev;
 	struct wgx_xdp_config cfg;
+	uint64_t denied;   /* deny map entries written */
 	int addr_watch_fd; /* for the agent's epoll; -1 when none */
 	bool active;
 };
@@ -42,7 +47,8 @@ void wgx_xdp_addresses_changed(struct wgx_xdp *x);
 void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port);
 /*
  * Once per turn of the agent's loop: the mac1 key in config follows our
- * identity (on a key change). Cheap when nothing changed.
+ * identity (on a key change), and sources that exceeded the mac2 rate
+ * limit go to the deny map. Cheap when nothing changed.
  */
 void wgx_xdp_sync(struct wgx_xdp *x);
 /* Mirror the index slots of a peer's keypairs (after a change). */
