@@ -113,6 +113,20 @@ static void queue_init(struct bench *b, const union wgx_sockaddr *src,
 	wgx_device_queue_handshake(b->dev, m, sizeof(m), src);
 }
 
+/* A junk initiation with a valid mac1 and a (junk) mac2, queued from
+ * src: the queue only looks at whether a mac2 is there. */
+static void queue_with_mac2(struct bench *b, const union wgx_sockaddr *src)
+{
+	uint8_t m[WGX_MSG_INITIATION_LEN];
+
+	wgx_crypto_random(m, sizeof(m));
+	m[0] = WGX_MSG_INITIATION;
+	m[1] = m[2] = m[3] = 0;
+	wgx_crypto_mac(m + 116, b->mac1_key, 32, m, 116);
+	m[132] |= 1;
+	wgx_device_queue_handshake(b->dev, m, sizeof(m), src);
+}
+
 static void drain(struct bench *b, uint64_t now)
 {
 	for (int i = 0; i < 8 && b->dev->hsq.count; i++)
@@ -142,9 +156,15 @@ static void test_queue_shares(void)
 	a = v4(1, 2000);
 	queue_init(&b, &a, false, now);
 	CHECK(b.dev->hsq.count == WGX_HSQ_PER_SHARE);
+	/* A message with a mac2 from the same host has a share of its own:
+	 * a flood forging a peer's address cannot crowd out its retry. */
+	queue_with_mac2(&b, &a);
+	CHECK(b.dev->hsq.count == WGX_HSQ_PER_SHARE + 1);
+	CHECK(b.dev->hsq.in_share_cookie[b.dev->hsq.item[WGX_HSQ_PER_SHARE]
+						 .share] == 1);
 	a = v4(2, 1000);
 	queue_init(&b, &a, false, now);
-	CHECK(b.dev->hsq.count == WGX_HSQ_PER_SHARE + 1);
+	CHECK(b.dev->hsq.count == WGX_HSQ_PER_SHARE + 2);
 
 	/* Many sources, a few each: up to the reserve, then only known. */
 	for (i = 3; b.dev->hsq.count < WGX_HSQ_SIZE && i < 250; i++) {
@@ -164,7 +184,8 @@ static void test_queue_shares(void)
 	drain(&b, now);
 	CHECK(b.dev->hsq.count == 0);
 	for (i = 0; i < WGX_HSQ_SHARES; i++)
-		CHECK(b.dev->hsq.in_share[i] == 0);
+		CHECK(!b.dev->hsq.in_share[i] &&
+		      !b.dev->hsq.in_share_cookie[i]);
 	bench_free(&b);
 }
 
