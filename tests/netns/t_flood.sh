@@ -159,21 +159,24 @@ series "after the mac2 flood" 3
 check "after the mac2 flood: B's fresh handshakes median < 1 s" \
 	handshakes_fast
 
-# Garbage mac1: XDP drops it all, the agent never sees it.
+# Garbage mac1: XDP drops all it sees, the agent sees none of it.
 junk_in_xdp() {
-	local b0 h0 b1 h1 log sent
+	local b0 p0 h0 b1 p1 h1 log sent
 	log=$(tmpfile flood-junk.log)
-	b0=$(ctr drop_bad_mac1) h0=$(ctr rx_handshake)
-	# paced: unpaced, veth drops some before XDP sees them
+	b0=$(ctr drop_bad_mac1) p0=$(ctr pass_handshake) h0=$(ctr rx_handshake)
+	# paced: unpaced, veth drops many before XDP sees them
 	timeout 30 ip netns exec "$NS_C" "$FLOOD" --kind initiation \
 		--count 200000 --rate 100000 --duration 10 "$UL4_A" \
 		"$PORT_A" >"$log" || return 1
-	b1=$(ctr drop_bad_mac1) h1=$(ctr rx_handshake)
+	b1=$(ctr drop_bad_mac1) p1=$(ctr pass_handshake) h1=$(ctr rx_handshake)
 	sent=$(flood_sent_of "$log")
 	info "junk flood: $(cat "$log")"
-	echo "drop_bad_mac1 +$((b1 - b0)) of $sent; rx_handshake +$((h1 - h0))"
-	# veth may lose a few before XDP; B's own handshakes may add a few
-	[ $((b1 - b0)) -ge $((sent * 95 / 100)) ] && [ $((h1 - h0)) -lt 20 ]
+	echo "drop_bad_mac1 +$((b1 - b0)) of $sent;" \
+		"pass_handshake +$((p1 - p0)); rx_handshake +$((h1 - h0))"
+	# On a busy machine veth loses some before XDP (a quarter, once);
+	# whatever XDP saw it dropped: B's own handshakes may pass a few.
+	[ $((b1 - b0)) -ge $((sent / 2)) ] && [ $((p1 - p0)) -lt 20 ] &&
+		[ $((h1 - h0)) -lt 20 ]
 }
 check "junk flood (bad mac1): dropped in XDP, never reaches the agent" \
 	junk_in_xdp
