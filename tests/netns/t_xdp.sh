@@ -345,7 +345,9 @@ port_open_to_all() {
 	n=$(stat -c %s "$got")
 	stop_pid "$pid"
 	echo "a plain socket on :$PORT_A got $n of the burst's $sent bytes"
-	[ "$n" -ge $((sent * 9 / 10)) ]
+	# A program left behind would drop every one of them; on a busy
+	# machine socat has been seen to miss 17% (its socket's buffer).
+	[ "$n" -ge $((sent / 2)) ]
 }
 
 fresh_ns_sees_no_pins() {
