@@ -4,7 +4,7 @@
  * of include/wgx_bpf.h and carry BTF, so `bpftool map dump` prints field
  * names. The loader pins them under WGX_PIN_ROOT/<IFACE>/ with the plain
  * names of design.md (sessions, xsks, config, local_addrs, stats,
- * deny).
+ * deny), and xsk_queues beside xsks.
  */
 #ifndef WGX_MAPS_BPF_H
 #define WGX_MAPS_BPF_H
@@ -30,6 +30,16 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } wgx_xsks SEC(".maps");
+
+/* RX queue -> which worker's AF_XDP socket sits in wgx_xsks there, and
+ * in which mode: written by the agent for `bpftool map dump`, since the
+ * kernel gives user space no values of an xskmap. Never read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGX_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct wgx_xsk_queue);
+} wgx_xsk_queues SEC(".maps");
 
 /* Runtime settings written by the agent; one entry, key 0. */
 struct {

@@ -17,6 +17,8 @@
  *   data, known receiver index      -> REDIRECT to the queue's AF_XDP
  *                                      socket (redirect_xsk), or PASS
  *                                      when it has none (pass_data)
+ *     larger than an AF_XDP frame   -> PASS  pass_large (generic XDP sees
+ *                                      GSO super-packets whole)
  *   first fragment of a datagram    -> judged by its WireGuard header:
  *                                      DROP drop_fragment (unknown index,
  *                                      bad header, denied source) or
@@ -77,6 +79,8 @@ static __always_inline __u32 wgx_data(struct xdp_md *ctx,
 	 * extension headers the stack takes it. */
 	if (ip->ext)
 		return WGX_XDP_STAT_PASS_DATA;
+	if (ctx->data_end - ctx->data > WGX_XDP_XSK_DATA_MAX)
+		return WGX_XDP_STAT_PASS_LARGE;
 	/* No socket on this queue: the lookup fails and XDP_PASS comes
 	 * back, so the frame still reaches the stack. */
 	if (bpf_redirect_map(&wgx_xsks, ctx->rx_queue_index, XDP_PASS) ==

@@ -21,6 +21,13 @@ enum wgx_xdp_limits {
 	/* The most the agent sizes the sessions map for (16 Mi entries). */
 	WGX_XDP_SESSIONS_LIMIT = 1 << 24,
 	WGX_XDP_MAX_QUEUES = 64,
+	/*
+	 * The largest frame an AF_XDP socket takes: a 4 KiB frame less the
+	 * 256 bytes of headroom the kernel keeps in copy mode. A larger one
+	 * (a GSO super-packet seen by generic XDP) goes to the stack.
+	 */
+	WGX_XDP_XSK_FRAME = 4096,
+	WGX_XDP_XSK_DATA_MAX = 4096 - 256,
 	WGX_XDP_MAX_LOCAL_ADDRS = 256,
 	/* Sources the agent denies at once; LRU beyond that. */
 	WGX_XDP_MAX_DENY = 16384,
@@ -35,6 +42,7 @@ enum wgx_xdp_limits {
 	X(PASS_HANDSHAKE, "pass_handshake")                                    \
 	X(PASS_DATA, "pass_data")                                              \
 	X(REDIRECT_XSK, "redirect_xsk")                                        \
+	X(PASS_LARGE, "pass_large")                                            \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
 	X(DROP_FRAGMENT, "drop_fragment")                                      \
@@ -106,6 +114,18 @@ struct wgx_addr_key {
 	__u8 family; /* 4 or 6 */
 	__u8 reserved[3];
 	__u8 addr[16];
+};
+
+/*
+ * xsk_queues value, key = RX queue: the AF_XDP socket the agent put in
+ * xsks at that key, for bpftool (the kernel hands user space no xskmap
+ * values). The program never reads it.
+ */
+struct wgx_xsk_queue {
+	__u32 active;	/* 1: a socket takes this queue's sessions */
+	__u32 worker;	/* the worker that owns it */
+	__u32 zerocopy; /* 1: zero-copy, 0: copy mode */
+	__u32 pad;
 };
 
 /*

@@ -46,6 +46,13 @@ struct {
 } wgx_local_addrs SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGX_XDP_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct wgx_xsk_queue);
+} wgx_xsk_queues SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, WGX_XDP_MAX_DENY);
 	__type(key, struct wgx_addr_key);

@@ -9,7 +9,8 @@
 # right counter, deliver no replay, keep the ping loop answered and the
 # tunnel working. build/tests/netns/wgx_udp (tests/netns/wgx_udp.c) sends
 # the input from A's underlay address to B's wgxdp port and captures on
-# B's veth. Runtime: about 15 s.
+# A's veth (on B's, XDP may hand data straight to an AF_XDP socket, past
+# any packet socket). Runtime: about 15 s.
 #
 #   netns wgx-<pid>-a                          netns wgx-<pid>-b
 #   wireguard-go wgx<pid>ta                    wgxdp wgx<pid>tb
@@ -17,7 +18,7 @@
 #   veth wgx<pid>va                            veth wgx<pid>vb
 #     10.101.0.1/24 fd00:101::1/64  ---------    10.101.0.2/24 fd00:101::2/64
 #   wgx_udp (bad input) ------------------------> udp 51821 (wgxdp)
-#                                              wgx_udp capture on the veth
+#   wgx_udp capture on the veth
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -54,10 +55,10 @@ bad() {
 }
 
 # capture_start FILE COUNT DIR KIND: record COUNT payloads to/from B's
-# port on B's veth into FILE; pid in $CAPTURE_PID.
+# port on A's veth into FILE; pid in $CAPTURE_PID.
 capture_start() {
 	local log=$1.log
-	spawn "$log" ip netns exec "$NS_B" "$UDP" capture "$VETH_B" \
+	spawn "$log" ip netns exec "$NS_A" "$UDP" capture "$VETH_A" \
 		"$PORT_B" "$2" "$1" 20 "$3" "$4"
 	CAPTURE_PID=$SPAWNED
 	wait_until 5 grep -q '^capturing' "$log"
@@ -116,14 +117,14 @@ REPLAY=$(tmpfile replay.hex)
 
 # The first handshake (wireguard-go's initiation, wgxdp's response) is
 # recorded for the truncation and mangling rounds.
-capture_start "$HS" 2 any handshake || die "capture on $VETH_B"
+capture_start "$HS" 2 any handshake || die "capture on $VETH_A"
 check "handshake A->B" wait_handshake "$NS_A" "$TUN_A" "$IN4_B" 10
 check "captured the initiation and the response" capture_wait "$HS" 2
 
 spawn "$(tmpfile pingloop.log)" ip netns exec "$NS_A" \
 	ping -n -O -i 0.2 -W 1 -w 170 "$IN4_B"
 PING_PID=$SPAWNED
-capture_start "$DATA" 5 to data || die "capture on $VETH_B"
+capture_start "$DATA" 5 to data || die "capture on $VETH_A"
 check "captured 5 data messages of the ping loop" capture_wait "$DATA" 5
 
 # ------------------------------------------- bad input under the ping loop

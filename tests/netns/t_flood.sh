@@ -2,8 +2,9 @@
 # timeout: 300
 # modes: auto
 # Under attack from a third namespace (tests/netns/flood_lib.sh): wgxdp
-# in A (XDP, native on veth) with a wireguard-go peer in B; C floods A's
-# listen port with build/bench/wgx_flood, each flood bounded in time.
+# in A (XDP, in the mode that --mode auto picks on veth) with a
+# wireguard-go peer in B; C floods A's listen port with
+# build/bench/wgx_flood, each flood bounded in time.
 #
 #   handshake floods (initiations with a valid mac1 for A's public key):
 #     - from C's own address, as fast as one core sends them

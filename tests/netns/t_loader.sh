@@ -122,7 +122,7 @@ no_xdp() {
 
 pins_present() {
 	local p
-	for p in sessions stats xsks config local_addrs deny prog; do
+	for p in sessions stats xsks config local_addrs deny xsk_queues prog; do
 		[ -e "$PINS/$1/$p" ] || {
 			echo "missing pin $PINS/$1/$p"
 			return 1
@@ -329,7 +329,7 @@ skb_veth() { attach_ok "$VETH_A" skb skb && detach_ok "$VETH_A"; }
 check "skb mode on veth" skb_veth
 
 auto_veth() { attach_ok "$VETH_A" auto native && detach_ok "$VETH_A"; }
-check "auto lands on native on veth" auto_veth
+check "auto (no policy given) lands on native on veth" auto_veth
 
 native_refused() {
 	! drv attach "$BR" native --obj "$OBJ" || {

@@ -109,11 +109,15 @@ check "A rx_handshake rose several times" rose "A rx_handshake" "$A_RX0" "$A_RX1
 check "B tx_handshake rose several times" rose "B tx_handshake" "$B_TX0" "$B_TX1"
 check "B rx_handshake rose several times" rose "B rx_handshake" "$B_RX0" "$B_RX1"
 
-# no_stall: iperf3 ran and every 1 s interval the receiver saw bytes.
+# no_stall: iperf3 ran and every 1 s interval the receiver saw bytes. On
+# a loaded machine iperf3 at times comes back without the server's report:
+# then the sender's intervals (a stalled tunnel stalls TCP's sender too).
 no_stall() {
 	local bytes
 	[ "$IPERF_RC" -eq 0 ] || { echo "iperf3 failed"; return 1; }
-	bytes=$(jq -r '.server_output_json.intervals[].sum |
+	jq -e '.server_output_json.intervals' "$IPERF" >/dev/null 2>&1 ||
+		info "no server report from iperf3: the sender's intervals"
+	bytes=$(jq -r '(.server_output_json.intervals // .intervals)[].sum |
 		select(.seconds >= 0.5) | .bytes' "$IPERF") || return 1
 	info "iperf3 receiver bytes per 1 s interval:" "$(echo "$bytes" | xargs)"
 	[ "$(wc -w <<<"$bytes")" -ge $((TRAFFIC_S - 1)) ] ||

@@ -443,10 +443,11 @@ check "full size: IPv6 1420-byte packets A->B" ping_full "$NS_A" "$IN6_B" 1372
 check "full size: IPv6 1420-byte packets B->A" ping_full "$NS_B" "$IN6_A" 1372
 
 # On the wire a 1420-byte packet is a 1452-byte data message: padding
-# stops at the MTU (protocol.md).
+# stops at the MTU (protocol.md). Captured leaving A: on B's veth, XDP
+# may hand them to an AF_XDP socket, past any packet socket.
 wire_size() {
 	local f=$WGX_TMP/full.hex pid bad
-	spawn "$f.log" ip netns exec "$NS_B" "$UDP" capture "$VETH_B" \
+	spawn "$f.log" ip netns exec "$NS_A" "$UDP" capture "$VETH_A" \
 		"$PORT_B" 3 "$f" 10 to data
 	pid=$SPAWNED
 	wait_until 5 grep -q '^capturing' "$f.log" || return 1

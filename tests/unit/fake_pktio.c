@@ -95,16 +95,16 @@ static int fake_recv(struct wgx_pktio *io, struct wgx_rx_batch *b)
 		/* Nothing signalled. */
 	}
 	pthread_mutex_lock(&net->lock);
-	while (b->nsrc < net->per_recv && b->nsrc < WGX_RX_MSGS &&
+	while (b->nbuf < net->per_recv && b->nbuf < WGX_RX_MSGS &&
 	       net->head[w] < net->tail[w]) {
 		struct fake_dgram *d = &net->queue[w][net->head[w]++];
-		unsigned int m = b->nsrc++;
+		unsigned int m = b->nbuf++, src = b->nsrc++;
 
 		memcpy(b->buf[m], d->data, d->len);
-		b->src[m] = d->addr;
+		b->src[src] = d->addr;
 		b->d[b->n++] = (struct wgx_rx_dgram){ .data = b->buf[m],
 						      .len = d->len,
-						      .src = (uint16_t)m };
+						      .src = (uint16_t)src };
 	}
 	/* More than one batch waits: keep it readable. */
 	if (net->head[w] < net->tail[w]) {

@@ -525,13 +525,23 @@ static void test_long_lines(void)
 	CHECK(c && c->peers[0].n_allowed_ips == n);
 	wgx_config_free(c);
 	wgx_config_errors_free(&errs);
-	/* A very long unknown key is quoted, cut short. */
+	/* A very long unknown key is no key name: not quoted. */
 	memset(text, 'K', 10000);
 	memcpy(text, "[Peer]\n", 7);
 	snprintf(text + 10000, cap - 10000, " = 1\n");
 	CHECK(parse(text, 0, &c, &errs) == -EINVAL);
-	CHECK(has_msg(&errs, "t.conf:2: unknown key 'KKKKKKKK"));
-	CHECK(has_msg(&errs, "KKK...' in [Peer]"));
+	CHECK(has_msg(&errs, "t.conf:2: unknown key (text not shown: it may "
+			     "hold a key) in [Peer]"));
+	wgx_config_errors_free(&errs);
+	/* A long one made of words is quoted, cut short. */
+	memset(text, 0, cap);
+	memcpy(text, "[Peer]\n", 7);
+	for (size_t i = 0; i < 100; i++)
+		memcpy(text + 7 + 6 * i, "Kkkkk ", 6);
+	strcat(text, "= 1\n");
+	CHECK(parse(text, 0, &c, &errs) == -EINVAL);
+	CHECK(has_msg(&errs, "t.conf:2: unknown key 'Kkkkk Kkkkk"));
+	CHECK(has_msg(&errs, "Kkkkk ...' in [Peer]"));
 	wgx_config_errors_free(&errs);
 	free(text);
 }
@@ -629,8 +639,16 @@ struct bad_case {
 	const char *text;
 	const char *want; /* a substring of one message */
 	unsigned int flags;
-	size_t len; /* 0: strlen(text) */
+	size_t len;	    /* 0: strlen(text) */
+	const char *secret; /* a key the input holds in pieces */
 };
+
+/* PRIV without its '=', and cut in two as a line wrap would. */
+#define PRIV_NOPAD "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk"
+#define PSK_NOPAD  "sj6aZnhZErgCLNi2EVZyh0N5/5y+orjBTogfxjjDSqU"
+#define PRIV_HEAD  "yAnz5TF+lXXJte14tji3z"
+#define PRIV_TAIL  "lMNq+hd2rYUIgJBgB3fBmk="
+#define NOT_SHOWN  "(text not shown: it may hold a key)"
 
 static const struct bad_case bad_cases[] = {
 	/* Structure. */
@@ -659,6 +677,62 @@ static const struct bad_case bad_cases[] = {
 	{ NUL_LINE, "t.conf:2: the line has a NUL byte", 0,
 	  sizeof(NUL_LINE) - 1 },
 	{ "[Interface]\n\xff\xfe = 1\n", "t.conf:2: unknown key '\\xff\\xfe'" },
+	/* Keys where they do not belong: never echoed, whole or in part. */
+	{ "[Interface]\nPrivateKey " PRIV "\n",
+	  "t.conf:2: PrivateKey is not followed by '=' (write PrivateKey = "
+	  "<value>; the line is not shown: it may hold a key)" },
+	{ "[Interface]\nPrivateKey: " PRIV "\n",
+	  "t.conf:2: PrivateKey is not followed by '='" },
+	{ "[Interface]\nPrivateKey:" PRIV "\n",
+	  "t.conf:2: PrivateKey is not followed by '='" },
+	{ "[Interface]\n  privatekey\t" PRIV_NOPAD "\n",
+	  "t.conf:2: PrivateKey is not followed by '='" },
+	{ "PrivateKey " PRIV "\n", "t.conf:1: PrivateKey is not followed" },
+	{ "[Peer]\nPublicKey = " PEER1 "\nPresharedKey " PSK "\n",
+	  "t.conf:3: PresharedKey is not followed by '='" },
+	{ "[Peer]\nPublicKey = " PEER1 "\nPresharedKey: " PSK "\n",
+	  "t.conf:3: PresharedKey is not followed by '='" },
+	{ "[Interface]\n" PRIV "\n", "t.conf:2: unknown key " NOT_SHOWN },
+	{ "[Interface]\nPrivateKey" PRIV "\n",
+	  "t.conf:2: PrivateKey is not followed by '='" },
+	{ "[Peer]\npresharedKEY" PSK_NOPAD "\n",
+	  "t.conf:2: PresharedKey is not followed by '='" },
+	{ "[Peer]\nPresharedKeyPersistentKeepalive = 1\n",
+	  "t.conf:2: PresharedKey is not followed by '='" },
+	{ "[Interface]\nPrivateKey = " PRIV_HEAD "\n" PRIV_TAIL "\n",
+	  "t.conf:3: unknown key " NOT_SHOWN, 0, 0, PRIV },
+	{ "[Interface]\nPrivateKey = " PRIV_HEAD "\n" PRIV_TAIL "\n",
+	  "t.conf:2: PrivateKey is not a valid key: too short", 0, 0, PRIV },
+	{ "[Interface] PrivateKey = " PRIV "\n",
+	  "t.conf:1: [Interface] has more text after it on its line" },
+	{ "[Peer] PresharedKey = " PSK "\n",
+	  "t.conf:1: [Peer] has more text after it on its line" },
+	{ "[" PRIV "]\n", "t.conf:1: unknown section " NOT_SHOWN },
+	{ "[Interface]\nListenPort = " PRIV "\n",
+	  "t.conf:2: ListenPort " NOT_SHOWN " is not a port number" },
+	{ "[Interface]\nFwMark = " PSK "\n", "t.conf:2: FwMark " NOT_SHOWN },
+	{ "[Interface]\nMTU = " PRIV "\n", "t.conf:2: MTU " NOT_SHOWN },
+	{ "[Interface]\nTable = " PRIV "\n", "t.conf:2: Table " NOT_SHOWN },
+	{ "[Interface]\nSaveConfig = " PSK "\n",
+	  "t.conf:2: SaveConfig " NOT_SHOWN },
+	{ "[Interface]\nAddress = " PRIV "\n",
+	  "t.conf:2: Address " NOT_SHOWN ": not an IPv4 address" },
+	{ "[Interface]\nDNS = " PRIV ":1\n",
+	  "t.conf:2: DNS server " NOT_SHOWN },
+	{ "[Peer]\nPublicKey = " PRIV_NOPAD "\n",
+	  "t.conf:2: PublicKey is not a valid key: too short" },
+	{ "[Peer]\nPublicKey = " PEER1 "\nAllowedIPs = " PSK "\n",
+	  "t.conf:3: AllowedIPs " NOT_SHOWN ": not an IPv4 address" },
+	{ "[Peer]\nPublicKey = " PEER1 "\nEndpoint = " PRIV ":51820\n",
+	  "t.conf:3: Endpoint " NOT_SHOWN ": cannot resolve " NOT_SHOWN },
+	{ "[Peer]\nPublicKey = " PEER1 "\nEndpoint = " PSK "\n",
+	  "t.conf:3: Endpoint " NOT_SHOWN " has no port" },
+	{ "[Peer]\nPublicKey = " PEER1 "\nPersistentKeepalive = " PSK "\n",
+	  "t.conf:3: PersistentKeepalive " NOT_SHOWN },
+	{ "[Peer]\nPublicKey = " PEER1 "\nPrivateKey = " PRIV "\n",
+	  "t.conf:3: PrivateKey belongs in [Interface], not in [Peer]" },
+	{ "[Interface]\nPresharedKey = " PSK "\n",
+	  "t.conf:2: PresharedKey belongs in [Peer], not in [Interface]" },
 	/* Empty values of wg's keys. */
 	{ "[Interface]\nPrivateKey =\n",
 	  "t.conf:2: PrivateKey has an empty value" },
@@ -680,7 +754,7 @@ static const struct bad_case bad_cases[] = {
 	  "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmn=\n",
 	  "t.conf:2: PrivateKey is not a valid key: non-canonical" },
 	{ "[Peer]\nPublicKey = " PEER1 "A\n",
-	  "t.conf:2: PublicKey '" PEER1 "A' is not a valid key: too long" },
+	  "t.conf:2: PublicKey is not a valid key: too long" },
 	{ "[Peer]\nPublicKey = " PEER1 "\nPresharedKey = " PEER1 "x\n",
 	  "t.conf:3: PresharedKey is not a valid key: too long" },
 	/* Numbers. */
@@ -805,6 +879,94 @@ static void test_bad_table(void)
 		wgx_config_free(c == (struct wgx_config *)&errs ? NULL : c);
 		wgx_config_errors_free(&errs);
 	}
+}
+
+/* Whether msg holds any 8 characters in a row of secret[0..len). */
+static bool leaks(const char *msg, const char *secret, size_t len)
+{
+	char piece[9];
+
+	for (size_t i = 0; i + 8 <= len; i++) {
+		memcpy(piece, secret + i, 8);
+		piece[8] = '\0';
+		if (strstr(msg, piece)) {
+			fprintf(stderr, "    \"%s\" leaks \"%s\"\n", msg,
+				piece);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whatever follows PrivateKey or PresharedKey on a line of text. */
+static bool leaks_key_values(const char *msg, const char *text, size_t len)
+{
+	static const char *const names[] = { "privatekey", "presharedkey" };
+	const char *end = text + len, *line, *nl;
+
+	for (line = text; line < end; line = nl + 1) {
+		char low[512] = "";
+		size_t n;
+
+		nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			nl = end;
+		n = (size_t)(nl - line) < sizeof(low) - 1 ? (size_t)(nl - line)
+							  : sizeof(low) - 1;
+		for (size_t i = 0; i < n; i++)
+			low[i] = (char)(line[i] |
+					(line[i] >= 'A' && line[i] <= 'Z' ? 32
+									  : 0));
+		for (size_t k = 0; k < 2; k++) {
+			const char *at = strstr(low, names[k]);
+			size_t off;
+
+			if (!at)
+				continue;
+			off = (size_t)(at - low) + strlen(names[k]);
+			off += strspn(low + off, " \t=:");
+			if (leaks(msg, line + off, strcspn(low + off, "#\r")))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Every message of the table against every key its input holds: the
+ * values of PrivateKey and PresharedKey lines, PRIV and PSK wherever they
+ * are, and a key the case names; no 8 characters of one may appear.
+ */
+static void test_bad_table_no_key_text(void)
+{
+	static const char *const keys[] = { PRIV, PRIV_NOPAD, PSK };
+	size_t scanned = 0;
+
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *b = &bad_cases[i];
+		struct wgx_config_errors errs = { 0 };
+		struct wgx_config *c = NULL;
+		size_t len = b->len ? b->len : strlen(b->text);
+
+		parse_len(b->text, len, b->flags, &c, &errs);
+		wgx_config_free(c);
+		for (size_t m = 0; m < errs.n; m++) {
+			const char *msg = errs.msgs[m].text;
+
+			scanned++;
+			CHECK(!leaks_key_values(msg, b->text, len));
+			for (size_t k = 0; k < 3; k++)
+				if (memmem(b->text, len, keys[k],
+					   strlen(keys[k])))
+					CHECK(!leaks(msg, keys[k],
+						     strlen(keys[k])));
+			if (b->secret)
+				CHECK(!leaks(msg, b->secret,
+					     strlen(b->secret)));
+		}
+		wgx_config_errors_free(&errs);
+	}
+	CHECK(scanned >= sizeof(bad_cases) / sizeof(bad_cases[0]));
 }
 
 /* Secret key text, valid or not, never appears in a message. */
@@ -970,6 +1132,8 @@ static const struct wgx_test config_tests[] = {
 	{ "config: empty input", test_empty_input },
 	{ "config: bad configs give FILE:LINE messages", test_bad_table },
 	{ "config: secret key text is never echoed", test_secrets_not_echoed },
+	{ "config: no message of the bad table holds 8 characters of a key",
+	  test_bad_table_no_key_text },
 	{ "config: all errors collected, in line order",
 	  test_all_errors_collected },
 	{ "config: messages capped, errors still counted", test_message_cap },

@@ -72,6 +72,29 @@ static int start_hang(void *ctx, struct wgx_daemon_notify *n)
 	return 0;
 }
 
+/* Busy for ms, saying so (tests wait 500 ms for a word). */
+static void busy_for(int ms)
+{
+	for (int t = 0; t < ms; t += 20) {
+		usleep(20000);
+		wgx_daemon_progress();
+	}
+}
+
+static int start_busy_ready(void *ctx, struct wgx_daemon_notify *n)
+{
+	(void)ctx;
+	busy_for(1200);
+	wgx_daemon_ready(n);
+	return 0;
+}
+
+static int start_busy_hang(void *ctx, struct wgx_daemon_notify *n)
+{
+	busy_for(600);
+	return start_hang(ctx, n);
+}
+
 /*
  * What a daemon sees: a new session it does not lead (so it can never
  * regain a terminal), stdio on /dev/null, cwd /, syslog. ctx holds the
@@ -192,7 +215,7 @@ static void test_daemon_timeout(void)
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	CHECK(ms >= 190 && ms < 2000);
-	CHECK(strstr(msg, "did not report readiness within 200 ms") != NULL);
+	CHECK(strstr(msg, "readiness or progress within 200 ms") != NULL);
 	/* The silent daemon was stopped, not left running. */
 	CHECK(pid > 0 && gone_or_zombie(pid));
 	wgx_log_set_sink(NULL, NULL);
@@ -219,6 +242,33 @@ static void test_daemon_run(void)
 	wgx_log_set_sink(NULL, NULL);
 }
 
+/* Progress reports keep the parent waiting; silence after them does not. */
+static void test_daemon_progress(void)
+{
+	char msg[WGX_DAEMON_MSG_MAX];
+	struct timespec t0, t1;
+	pid_t pid = 0;
+	long ms;
+
+	wgx_log_set_sink(quiet_sink, NULL);
+	CHECK(wgx_daemon_spawn(start_busy_ready, NULL, 500, msg, sizeof(msg),
+			       NULL) == 0);
+	CHECK(!strcmp(msg, "ready"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(wgx_daemon_spawn(start_busy_hang, NULL, 500, msg, sizeof(msg),
+			       &pid) == -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	/* 600 ms of progress, then 500 ms of silence. */
+	CHECK(ms >= 1000 && ms < 3000);
+	CHECK(strstr(msg, "readiness or progress within 500 ms") != NULL);
+	CHECK(pid > 0 && gone_or_zombie(pid));
+	/* Outside a daemon's start-up it does nothing. */
+	wgx_daemon_progress();
+	wgx_log_set_sink(NULL, NULL);
+}
+
 static const struct wgx_test daemon_tests[] = {
 	{ "daemon: ready child returns 0 with its pid", test_daemon_ready },
 	{ "daemon: child's error and errno reach the parent",
@@ -228,5 +278,7 @@ static const struct wgx_test daemon_tests[] = {
 	{ "daemon: silent child times out and is stopped",
 	  test_daemon_timeout },
 	{ "daemon: foreground and daemon modes via run", test_daemon_run },
+	{ "daemon: progress keeps the parent waiting, silence does not",
+	  test_daemon_progress },
 };
 WGX_SUITE(daemon_tests)

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/crypto.h"
 #include "core/index.h"
@@ -331,7 +332,8 @@ struct reader {
 	const uint32_t *stable; /* never removed while the reader runs */
 	size_t n_stable;
 	_Atomic bool stop;
-	unsigned long misses, lookups;
+	unsigned long misses;
+	_Atomic unsigned long lookups;
 };
 
 static void *read_loop(void *arg)
@@ -377,6 +379,10 @@ static void test_index_concurrent_reader(void)
 	r.stable = stable;
 	r.n_stable = 64;
 	CHECK(pthread_create(&th, NULL, read_loop, &r) == 0);
+	/* On a loaded machine the reader may start late: the churn begins
+	 * once it reads (for at most 10 s). */
+	for (int i = 0; i < 10000 && atomic_load(&r.lookups) == 0; i++)
+		usleep(1000);
 	for (int round = 0; round < 5; round++) {
 		for (size_t i = 0; i < 2000; i++)
 			CHECK(wgx_index_insert(t, WGX_INDEX_HANDSHAKE, &obj,

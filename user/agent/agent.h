@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent: one event loop (epoll over a timerfd, a signalfd, the
- * datapath's wake-up eventfd and the control socket) that owns the
- * handshakes, timers, configuration and the instance's runtime files.
+ * datapath's wake-up eventfd, the control and UAPI sockets and a watch on
+ * the TUN) that owns the handshakes, timers, configuration and the
+ * instance's runtime files. Without config_path (`wgxdp up`) the TUN is
+ * bare, as wireguard-go makes it, and the UAPI configures everything.
  */
 #ifndef WGX_AGENT_H
 #define WGX_AGENT_H
@@ -12,6 +14,8 @@
 #include "agent/config.h"
 #include "agent/daemon.h"
 #include "agent/instance.h"
+#include "agent/txpath.h"
+#include "util/sockaddr.h"
 
 enum wgx_mode {
 	WGX_MODE_AUTO,
@@ -21,15 +25,22 @@ enum wgx_mode {
 };
 
 struct wgx_agent_opts {
-	const char *iface;
+	const char *iface; /* the underlay; NULL: sockets on any (up) */
 	const char *tun;
-	const char *config_path; /* absolute, re-read on reload */
+	/* Absolute, re-read on reload; NULL for `up` (configured by wg). */
+	const char *config_path;
 	enum wgx_mode mode;
 	unsigned int workers; /* 0: one per online CPU */
+	enum wgx_tx_mode tx;  /* how sealed datagrams leave */
 	bool force;	      /* replace a foreign XDP program on IFACE */
 	/* Parsed and checked by the CLI; the agent takes ownership. */
 	struct wgx_config *config;
 	struct wgx_instance *instance; /* claimed by the CLI */
+	/*
+	 * --metrics ADDR:PORT (wgx_http_parse_addr): serve /metrics there;
+	 * NULL: no HTTP. attach sets it; so can any other start command.
+	 */
+	const union wgx_sockaddr *metrics;
 };
 
 const char *wgx_mode_name(enum wgx_mode mode);

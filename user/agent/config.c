@@ -61,6 +61,9 @@ enum priv_state {
 enum {
 	QUOTE_CHARS = 48, /* of a value quoted in a message */
 	QUOTE_SIZE = QUOTE_CHARS * 4 + 8,
+	KEYLIKE_RUN = 16,   /* base64 characters: maybe part of a key */
+	NAME_RUN_MAX = 24,  /* letters and digits in a row in a name */
+	KEYLIKE_DIGITS = 8, /* a run this long with a digit in it */
 	KEY_NAME_MAX = 32,
 	SECRETS_PER_CHUNK = 127, /* one page with the header */
 	MIN_MTU = 576,
@@ -112,6 +115,9 @@ static bool is_space(char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* What a message says instead of text that may hold a key. */
+#define NOT_SHOWN "(text not shown: it may hold a key)"
+
 /* Removes every whitespace character in place (what wg does to a line). */
 static char *squeeze(char *s)
 {
@@ -136,8 +142,45 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * A base64 character. A key is 43 of them and '='; one pasted where it
+ * does not belong must not come back in a message (they go to terminals,
+ * control clients and syslog), whole or in part.
+ */
+static bool is_b64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/*
+ * Whether s holds what may be a key or part of one: a run of KEYLIKE_RUN
+ * or more base64 characters that mixes two of upper case, lower case,
+ * digits and '+' or '/'. Port numbers, addresses, host names and table
+ * names do not look like that; 16 random base64 characters do, all but
+ * about one time in a million.
+ */
+static bool looks_like_key(const char *s)
+{
+	while (*s) {
+		unsigned int classes = 0;
+		size_t n = 0;
+
+		for (; is_b64(*s); s++, n++)
+			classes |= (*s >= 'A' && *s <= 'Z')   ? 1
+				   : (*s >= 'a' && *s <= 'z') ? 2
+				   : (*s >= '0' && *s <= '9') ? 4
+							      : 8;
+		if (n >= KEYLIKE_RUN && __builtin_popcount(classes) >= 2)
+			return true;
+		if (*s)
+			s++;
+	}
+	return false;
+}
+
 /* 'text' for a message: at most QUOTE_CHARS, other bytes as \xNN. */
-static const char *quote(char buf[QUOTE_SIZE], const char *s)
+static const char *quote_raw(char buf[QUOTE_SIZE], const char *s)
 {
 	size_t o = 0, i;
 
@@ -154,6 +197,46 @@ static const char *quote(char buf[QUOTE_SIZE], const char *s)
 		o += (size_t)snprintf(buf + o, 4, "...");
 	buf[o++] = '\'';
 	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * A value as written, unless it may hold key material. The test is on the
+ * text as shown, escapes included ("\x16" joins the run it precedes).
+ */
+static const char *quote(char buf[QUOTE_SIZE], const char *s)
+{
+	quote_raw(buf, s);
+	return looks_like_key(buf) ? NOT_SHOWN : buf;
+}
+
+/*
+ * A name (a key, a section, a line that is neither) is quoted only when
+ * it looks like one, as shown: letters, digits, spaces, '-', '_', '.',
+ * brackets and escapes, no run of letters and digits longer than any key
+ * name and no long run with digits in it. Anything else may be a key
+ * pasted without its name, and is not shown.
+ */
+static const char *quote_name(char buf[QUOTE_SIZE], const char *s)
+{
+	size_t run = 0;
+	bool digit = false;
+
+	quote_raw(buf, s);
+	for (const char *c = buf; *c; c++) {
+		if (is_b64(*c) && *c != '+' && *c != '/') {
+			run++;
+			digit |= *c >= '0' && *c <= '9';
+			if (run > NAME_RUN_MAX ||
+			    (digit && run >= KEYLIKE_DIGITS))
+				return NOT_SHOWN;
+			continue;
+		}
+		run = 0;
+		digit = false;
+		if (!strchr(" -_.[]\\'", *c))
+			return NOT_SHOWN;
+	}
 	return buf;
 }
 
@@ -564,8 +647,9 @@ static void parse_table(struct parser *p, char *v, int arg)
 		cfg->table = WGX_CONFIG_TABLE_AUTO;
 	else if (parse_uint(v, 10, UINT32_MAX, &n))
 		cfg->table = WGX_CONFIG_TABLE_ID;
-	else if (table_name_ok(v))
-		cfg->table = WGX_CONFIG_TABLE_NAME;
+	else if (table_name_ok(v) && !looks_like_key(v))
+		cfg->table =
+			WGX_CONFIG_TABLE_NAME; /* later messages quote it */
 	else {
 		line_error(
 			p,
@@ -610,17 +694,16 @@ static void parse_hook(struct parser *p, char *v, int arg)
 static void parse_public_key(struct parser *p, char *v, int arg)
 {
 	struct peer_state *st = cur_state(p);
-	char q[QUOTE_SIZE];
 	const char *why;
 
 	(void)arg;
 	if (!wgx_key_from_base64(cur_peer(p)->public_key, v)) {
+		/* Not quoted either: it may be a private key by mistake. */
 		why = wgx_key_base64_error(v);
-		line_error(
-			p,
-			"PublicKey %s is not a valid key: %s (use the peer's "
-			"'wgxdp pubkey' or 'wg pubkey' output)",
-			quote(q, v), why ? why : "invalid");
+		line_error(p,
+			   "PublicKey is not a valid key: %s (use the peer's "
+			   "'wgxdp pubkey' or 'wg pubkey' output)",
+			   why ? why : "invalid");
 		st->key_bad = true;
 		st->key_line = 0;
 		return;
@@ -784,12 +867,13 @@ static void parse_endpoint(struct parser *p, char *v, int arg)
 	struct wgx_config_endpoint ep = { 0 };
 	char q[QUOTE_SIZE], qh[QUOTE_SIZE];
 	char *host = NULL, *port = NULL;
-	const char *why;
+	const char *why, *qv;
 	uint64_t n;
 	int rc;
 
 	(void)arg;
-	quote(q, v);
+	qv = quote(q, v);
+	ep.line = p->line;
 	ep.text = strdup(v);
 	if (!ep.text) {
 		p->oom = true;
@@ -802,7 +886,7 @@ static void parse_endpoint(struct parser *p, char *v, int arg)
 		why = "has a port that is not a number 1-65535 (ports are "
 		      "numbers, not service names)";
 	if (why) {
-		line_error(p, "Endpoint %s %s", q, why);
+		line_error(p, "Endpoint %s %s", qv, why);
 		free(ep.text);
 		return;
 	}
@@ -812,7 +896,7 @@ static void parse_endpoint(struct parser *p, char *v, int arg)
 			   "Endpoint %s: cannot resolve %s: %s (check the "
 			   "name, or "
 			   "write an IP address)",
-			   q, quote(qh, host), gai_strerror(rc));
+			   qv, quote(qh, host), gai_strerror(rc));
 		free(ep.text);
 		return;
 	}
@@ -919,7 +1003,35 @@ static void unknown_key(struct parser *p, char *raw_key)
 					      "%s%s", o ? ", " : "",
 					      key_defs[i].name);
 	line_error(p, "unknown key %s in %s (known there: %s)",
-		   quote(q, trim(raw_key)), section_name(p->section), list);
+		   quote_name(q, trim(raw_key)), section_name(p->section),
+		   list);
+}
+
+/*
+ * "PrivateKey <key>", "PrivateKey: <key>", "PrivateKey<key>": a known key,
+ * then its value without '='. The message names the key in our own words,
+ * since the rest of the line may be a key.
+ */
+static bool missing_equals(struct parser *p, const char *text)
+{
+	text += strspn(text, " \t\n\v\f\r");
+	for (size_t i = 0; i < sizeof(key_defs) / sizeof(key_defs[0]); i++) {
+		const char *name = key_defs[i].name;
+		enum slot slot = key_defs[i].slot;
+		size_t n = strlen(name);
+
+		/* A secret's name with anything after it: the key, glued. */
+		if (strncasecmp(text, name, n) || !text[n] ||
+		    !(is_space(text[n]) || text[n] == ':' ||
+		      slot == SLOT_PRIVATE_KEY || slot == SLOT_PRESHARED_KEY))
+			continue;
+		line_error(p,
+			   "%s is not followed by '=' (write %s = <value>; "
+			   "the line is not shown: it may hold a key)",
+			   name, name);
+		return true;
+	}
+	return false;
 }
 
 static void add_peer(struct parser *p)
@@ -951,6 +1063,17 @@ static void section_header(struct parser *p, const char *s)
 {
 	char q[QUOTE_SIZE];
 
+	/* "[Interface] PrivateKey = ...": the header, then a key line. */
+	if ((!strncasecmp(s, "[Interface]", 11) && s[11]) ||
+	    (!strncasecmp(s, "[Peer]", 6) && s[6])) {
+		line_error(p,
+			   "%s has more text after it on its line (put a "
+			   "section header on a line of its own; the rest is "
+			   "not shown: it may hold a key)",
+			   s[1] == 'P' || s[1] == 'p' ? "[Peer]"
+						      : "[Interface]");
+		s = s[1] == 'P' || s[1] == 'p' ? "[Peer]" : "[Interface]";
+	}
 	if (!strcasecmp(s, "[Interface]")) {
 		if (p->iface_line)
 			line_warn(
@@ -969,7 +1092,7 @@ static void section_header(struct parser *p, const char *s)
 		line_error(p,
 			   "unknown section %s (a config has [Interface] and "
 			   "[Peer] sections)",
-			   quote(q, s));
+			   quote_name(q, s));
 		/* Its keys would each be an error; this one says it all. */
 		p->section = SEC_UNKNOWN;
 	}
@@ -1002,11 +1125,13 @@ static void parse_key_line(struct parser *p, char *raw, size_t stripped_len,
 	d = find_key(raw);
 	if (p->section == SEC_UNKNOWN)
 		return;
+	if (!d && missing_equals(p, trim(raw)))
+		return;
 	if (p->section == SEC_NONE) {
 		line_error(p,
 			   "%s is outside a section (put it under [Interface] "
 			   "or [Peer])",
-			   quote(q, trim(raw)));
+			   quote_name(q, trim(raw)));
 		return;
 	}
 	if (!d || d->section != p->section) {
@@ -1053,11 +1178,13 @@ static void parse_line(struct parser *p, char *raw)
 	}
 	if (!eq) {
 		raw[stripped_len] = '\0';
+		if (missing_equals(p, trim(raw)))
+			return;
 		line_error(
 			p,
 			"%s is not a Key = Value line (fix it, or comment it "
 			"out with '#')",
-			quote(q, trim(raw)));
+			quote_name(q, trim(raw)));
 		return;
 	}
 	parse_key_line(p, raw, stripped_len, eq);
@@ -1513,6 +1640,65 @@ void wgx_config_errors_free(struct wgx_config_errors *errs)
 		free(errs->msgs[i].text);
 	free(errs->msgs);
 	memset(errs, 0, sizeof(*errs));
+}
+
+size_t wgx_config_unresolved(const struct wgx_config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		n += cfg->peers[i].endpoint.text &&
+		     !cfg->peers[i].endpoint.resolved;
+	return n;
+}
+
+/* One endpoint the parse checked but left unresolved. */
+static void resolve_one(struct parser *p, struct wgx_config_endpoint *ep)
+{
+	char q[QUOTE_SIZE], qh[QUOTE_SIZE];
+	char *copy = strdup(ep->text), *host = NULL, *port = NULL;
+	uint64_t n = 0;
+	int rc;
+
+	if (!copy) {
+		p->oom = true;
+		return;
+	}
+	p->line = ep->line;
+	if (split_endpoint(copy, &host, &port) ||
+	    !parse_uint(port, 10, UINT16_MAX, &n))
+		rc = EAI_NONAME; /* the parse let it through: not reached */
+	else
+		rc = endpoint_address(p, host, (uint16_t)n, ep);
+	if (rc) {
+		ep->resolved = false;
+		line_error(p,
+			   "Endpoint %s: cannot resolve %s: %s (check the "
+			   "name, or write an IP address)",
+			   quote(q, ep->text),
+			   quote(qh, host ? host : ep->text), gai_strerror(rc));
+	}
+	free(copy);
+}
+
+int wgx_config_resolve(struct wgx_config *cfg,
+		       const struct wgx_config_opts *opts,
+		       struct wgx_config_errors *errs)
+{
+	struct parser p = { .cfg = cfg, .errs = errs };
+
+	if (opts)
+		p.opts = *opts;
+	p.opts.flags &= ~(unsigned int)WGX_CONFIG_NO_RESOLVE;
+	if (!p.opts.resolve)
+		p.opts.resolve = resolve_getaddrinfo;
+	for (size_t i = 0; i < cfg->n_peers && !p.oom; i++) {
+		struct wgx_config_endpoint *ep = &cfg->peers[i].endpoint;
+
+		if (ep->text && !ep->resolved)
+			resolve_one(&p, ep);
+	}
+	return p.oom ? -ENOMEM : p.n_errors ? -EINVAL : 0;
 }
 
 size_t wgx_config_count_allowed_ips(const struct wgx_config *cfg)

@@ -23,8 +23,13 @@
  * Where wgxdp differs from wg/wg-quick, on purpose:
  * - Every problem is collected (wg stops at the first) and any error
  *   rejects the whole file. Messages read "FILE:LINE: what (what to do)";
- *   warnings "FILE:LINE: warning: ...". Key text is never echoed for
- *   PrivateKey and PresharedKey.
+ *   warnings "FILE:LINE: warning: ...". No message holds a key or a part
+ *   of one: PrivateKey, PresharedKey and PublicKey values are never
+ *   quoted, "PrivateKey <key>" or "PrivateKey: <key>" is reported by the
+ *   key's name alone, and any other text that may be key material (a
+ *   run of 16 base64 characters of mixed kinds in a value; anything in a
+ *   key or section name but letters, digits, spaces, '-', '_' and
+ *   brackets) is replaced by "(text not shown: it may hold a key)".
  * - Two [Peer] sections with the same PublicKey are an error (wg merges).
  * - A peer with the interface's own public key is dropped with a warning
  *   (the kernel ignores it silently).
@@ -76,6 +81,7 @@ struct wgx_config_prefix {
 struct wgx_config_endpoint {
 	char *text;    /* as written, whitespace removed; NULL: no Endpoint */
 	bool resolved; /* false only with WGX_CONFIG_NO_RESOLVE */
+	unsigned int line; /* of the Endpoint line, for messages */
 	union wgx_sockaddr addr;
 };
 
@@ -210,6 +216,20 @@ void wgx_config_drop_peers(struct wgx_config *cfg);
 /* Wipes and frees every key; NULL is fine. */
 void wgx_config_free(struct wgx_config *cfg);
 void wgx_config_errors_free(struct wgx_config_errors *errs);
+
+/* Endpoints a WGX_CONFIG_NO_RESOLVE parse left unresolved. */
+size_t wgx_config_unresolved(const struct wgx_config *cfg);
+
+/*
+ * Resolve them now with opts->resolve (opts NULL or no resolver:
+ * getaddrinfo), as the parse would have: failures are added to errs
+ * ("FILE:LINE: Endpoint ...: cannot resolve ..."). 0, -EINVAL when one
+ * failed, or -ENOMEM. Blocks as long as the resolver does: the agent
+ * calls it off its thread (agent/resolve.h).
+ */
+int wgx_config_resolve(struct wgx_config *cfg,
+		       const struct wgx_config_opts *opts,
+		       struct wgx_config_errors *errs);
 
 /* Total AllowedIPs over all peers. */
 size_t wgx_config_count_allowed_ips(const struct wgx_config *cfg);

@@ -3,7 +3,7 @@
  * The readiness channel is a socketpair rather than a pipe so the daemon
  * can write with MSG_NOSIGNAL: a parent that gave up waiting must not kill
  * it with SIGPIPE. Lines on it: "pid <n>" (first, from the daemon),
- * then "ready" or "error <errno> <message>".
+ * any number of "busy", then "ready" or "error <errno> <message>".
  */
 #include "agent/daemon.h"
 
@@ -42,6 +42,31 @@ static void send_error(int fd, int err, const char *msg)
 	send_line(fd, line);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The daemon's channel while it starts (start-up is single-threaded). */
+static struct wgx_daemon_notify *starting;
+
+void wgx_daemon_progress(void)
+{
+	static int64_t last;
+	int64_t now;
+
+	if (!starting || starting->fd < 0)
+		return;
+	now = now_ms();
+	if (now - last < WGX_DAEMON_BUSY_MS)
+		return;
+	last = now;
+	send_line(starting->fd, "busy\n");
+}
+
 void wgx_daemon_ready(struct wgx_daemon_notify *notify)
 {
 	if (notify->foreground)
@@ -51,6 +76,7 @@ void wgx_daemon_ready(struct wgx_daemon_notify *notify)
 	send_line(notify->fd, "ready\n");
 	close(notify->fd);
 	notify->fd = -1;
+	starting = NULL;
 }
 
 void wgx_daemon_fail(struct wgx_daemon_notify *notify, int err, const char *msg)
@@ -60,6 +86,7 @@ void wgx_daemon_fail(struct wgx_daemon_notify *notify, int err, const char *msg)
 	send_error(notify->fd, err, msg ? msg : wgx_log_last_error());
 	close(notify->fd);
 	notify->fd = -1;
+	starting = NULL;
 }
 
 static void detach_stdio(void)
@@ -91,6 +118,7 @@ run_daemon(wgx_daemon_fn fn, void *ctx, int fd)
 	wgx_log_clear_last_error();
 	snprintf(line, sizeof(line), "pid %d\n", (int)getpid());
 	send_line(fd, line);
+	starting = &notify;
 	ret = fn(ctx, &notify);
 	if (notify.fd >= 0)
 		wgx_daemon_fail(&notify, ret ? ret : -ECHILD,
@@ -120,18 +148,12 @@ run_intermediate(wgx_daemon_fn fn, void *ctx, int fd)
 	_exit(0);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct wait_state {
 	pid_t pid;
 	int result; /* 1 until a verdict: 0 ready, -errno failed */
 	bool timed_out;
+	int timeout_ms;	  /* of silence */
+	int64_t deadline; /* moved on by every "busy" */
 	char *msg;
 	size_t msg_len;
 };
@@ -151,6 +173,8 @@ static void parse_line(struct wait_state *w, const char *line)
 		v = strtol(line + 4, &end, 10);
 		if (end != line + 4 && v > 0)
 			w->pid = (pid_t)v;
+	} else if (!strcmp(line, "busy")) {
+		w->deadline = now_ms() + w->timeout_ms;
 	} else if (!strcmp(line, "ready")) {
 		w->result = 0;
 		set_msg(w, "ready");
@@ -162,14 +186,14 @@ static void parse_line(struct wait_state *w, const char *line)
 }
 
 /* Read lines until a verdict, EOF or the deadline. */
-static void wait_word(struct wait_state *w, int fd, int64_t deadline)
+static void wait_word(struct wait_state *w, int fd)
 {
 	char buf[WGX_DAEMON_MSG_MAX + 64];
 	size_t len = 0;
 
 	while (w->result > 0) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = w->deadline - now_ms();
 		char *nl;
 		ssize_t n;
 
@@ -199,12 +223,12 @@ int wgx_daemon_spawn(wgx_daemon_fn fn, void *ctx, int timeout_ms, char *msg,
 		     size_t msg_len, pid_t *pid)
 {
 	struct wait_state w = { .result = 1, .msg = msg, .msg_len = msg_len };
-	int64_t deadline =
-		now_ms() + (timeout_ms > 0 ? timeout_ms : WGX_DAEMON_READY_MS);
 	pid_t child;
 	int sv[2];
 
 	set_msg(&w, "");
+	w.timeout_ms = timeout_ms > 0 ? timeout_ms : WGX_DAEMON_READY_MS;
+	w.deadline = now_ms() + w.timeout_ms;
 	if (pid)
 		*pid = 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -230,7 +254,7 @@ int wgx_daemon_spawn(wgx_daemon_fn fn, void *ctx, int timeout_ms, char *msg,
 	close(sv[1]);
 	while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
 		;
-	wait_word(&w, sv[0], deadline);
+	wait_word(&w, sv[0]);
 	close(sv[0]);
 	if (w.timed_out) {
 		/* A half-started tunnel must not linger unnoticed. */
@@ -239,10 +263,9 @@ int wgx_daemon_spawn(wgx_daemon_fn fn, void *ctx, int timeout_ms, char *msg,
 			kill(w.pid, SIGTERM);
 		if (msg_len)
 			snprintf(msg, msg_len,
-				 "daemon did not report readiness within %d "
-				 "ms; stopped it",
-				 timeout_ms > 0 ? timeout_ms
-						: WGX_DAEMON_READY_MS);
+				 "daemon did not report readiness or "
+				 "progress within %d ms; stopped it",
+				 w.timeout_ms);
 	} else if (w.result > 0) {
 		w.result = -ECHILD;
 		set_msg(&w, "daemon exited during start-up");

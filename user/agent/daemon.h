@@ -20,8 +20,11 @@
 #include <sys/types.h>
 
 enum {
-	/* How long the parent waits for "ready" by default. */
+	/* How long the parent waits for "ready", or for a sign of progress
+	 * while start-up works through a large configuration. */
 	WGX_DAEMON_READY_MS = 15000,
+	/* The daemon reports progress at most this often. */
+	WGX_DAEMON_BUSY_MS = 250,
 	WGX_DAEMON_MSG_MAX = 512,
 };
 
@@ -49,8 +52,16 @@ void wgx_daemon_fail(struct wgx_daemon_notify *notify, int err,
 		     const char *msg);
 
 /*
- * Start fn as a daemon and wait up to timeout_ms (<= 0: the default) for
- * its word. Returns 0 on "ready", with its pid in *pid (may be NULL).
+ * Tell the parent start-up is still working (a long loop calls it as
+ * often as it likes; a line goes out every WGX_DAEMON_BUSY_MS at most):
+ * the parent's wait then starts over, so 100,000 peers on a slow machine
+ * are not taken for a hung daemon. Does nothing outside start-up.
+ */
+void wgx_daemon_progress(void);
+
+/*
+ * Start fn as a daemon and wait for its word, up to timeout_ms (<= 0:
+ * the default) after the start or the last progress report. Returns 0 on "ready", with its pid in *pid (may be NULL).
  * Otherwise -errno with the reason in msg (msg_len bytes, may be 0): the
  * daemon's own error and errno; -ECHILD when it exited without a word;
  * -ETIMEDOUT when it stayed silent, in which case it is sent SIGTERM so no

@@ -43,6 +43,7 @@ static void authenticated_from(struct wgx_device *dev, struct wgx_peer *p,
 		wgx_ratelimit_learn(dev->ratelimit, cs.addr, cs.addr_len, now);
 	wgx_peer_set_endpoint(p, src);
 	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->rx_packets, 1, memory_order_relaxed);
 	wgx_timers_any_authenticated_received(&p->timers, now);
 	wgx_timers_authenticated_traversal(&p->timers, now);
 }

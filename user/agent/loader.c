@@ -81,6 +81,9 @@ static const struct map_spec {
 	[WGX_LOADER_MAP_DENY] = { "wgx_deny", "deny", BPF_MAP_TYPE_LRU_HASH,
 				  sizeof(struct wgx_addr_key),
 				  sizeof(struct wgx_deny_value) },
+	[WGX_LOADER_MAP_XSK_QUEUES] = { "wgx_xsk_queues", "xsk_queues",
+					BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
+					sizeof(struct wgx_xsk_queue) },
 };
 
 static const char *const mode_names[] = {
@@ -779,11 +782,15 @@ static void log_attach_failure(const struct wgx_loader_opts *opts,
 	snprintf(why, sizeof(why), "%s%s%s%s", mode_failure(err, mode),
 		 kernel_msg[0] ? " (kernel: " : "", kernel_msg,
 		 kernel_msg[0] ? ")" : "");
-	if (opts->mode == WGX_LOADER_MODE_AUTO &&
-	    mode == WGX_LOADER_MODE_NATIVE)
-		wgx_log_info("Native XDP is not available on %s: %s; trying "
-			     "skb mode",
-			     opts->iface, why);
+	bool skb_first = opts->auto_first == WGX_LOADER_MODE_SKB;
+	enum wgx_loader_mode first =
+		skb_first ? WGX_LOADER_MODE_SKB : WGX_LOADER_MODE_NATIVE;
+
+	if (opts->mode == WGX_LOADER_MODE_AUTO && mode == first)
+		wgx_log_info("%s XDP is not available on %s: %s; trying %s "
+			     "mode",
+			     skb_first ? "Generic" : "Native", opts->iface, why,
+			     skb_first ? "native" : "skb");
 	else
 		wgx_log_error("Couldn't attach XDP to %s in %s mode: %s",
 			      opts->iface, wgx_loader_mode_name(mode), why);
@@ -1063,9 +1070,14 @@ static int attach_modes(struct wgx_loader *ld,
 			const struct wgx_loader_opts *opts, const char *path,
 			bool dispatcher, struct xdp_program **prog)
 {
-	static const enum wgx_loader_mode order[] = { WGX_LOADER_MODE_NATIVE,
-						      WGX_LOADER_MODE_SKB };
+	enum wgx_loader_mode order[] = { WGX_LOADER_MODE_NATIVE,
+					 WGX_LOADER_MODE_SKB };
 	bool opened = true;
+
+	if (opts->auto_first == WGX_LOADER_MODE_SKB) {
+		order[0] = WGX_LOADER_MODE_SKB;
+		order[1] = WGX_LOADER_MODE_NATIVE;
+	}
 	int err = -EINVAL;
 
 	for (unsigned int i = 0; opened && i < 2; i++) {

@@ -59,6 +59,7 @@ enum wgx_loader_map {
 	WGX_LOADER_MAP_CONFIG,
 	WGX_LOADER_MAP_LOCAL_ADDRS,
 	WGX_LOADER_MAP_DENY,
+	WGX_LOADER_MAP_XSK_QUEUES,
 	WGX_LOADER_MAP_COUNT,
 };
 
@@ -70,6 +71,9 @@ struct wgx_loader_opts {
 	const char *iface;
 	const char *obj_path; /* NULL: wgx_loader_default_obj() */
 	enum wgx_loader_mode mode;
+	/* With mode auto: skb tries generic XDP first, anything else native
+	 * (xdp_policy.h picks it per kind of interface). */
+	enum wgx_loader_mode auto_first;
 	/* Detach a foreign XDP program from IFACE first. */
 	bool force;
 	/*

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -933,7 +934,145 @@ int wgx_nl_route_list(struct wgx_nl *nl, int family, uint32_t table,
 
 /* ---- address events ---- */
 
-int wgx_nl_addr_watch_open(void)
+/* ---- rules ---- */
+
+int wgx_nl_rule_msg(void *buf, size_t size, uint16_t type, uint16_t flags,
+		    const struct wgx_nl_rule *r)
+{
+	uint32_t table = route_table(r->table);
+	struct fib_rule_hdr *frh;
+	struct nlmsghdr *nh;
+	bool ok = true;
+
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return -EINVAL;
+	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*frh)))
+		return -EMSGSIZE;
+	nh = mnl_nlmsg_put_header(buf);
+	nh->nlmsg_type = type;
+	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	frh = mnl_nlmsg_put_extra_header(nh, sizeof(*frh));
+	frh->family = r->family;
+	frh->table = rtm_table(table);
+	frh->action = FR_ACT_TO_TBL;
+	if (r->invert)
+		frh->flags |= FIB_RULE_INVERT;
+	ok = mnl_attr_put_u32_check(nh, size, FRA_TABLE, table);
+	if (r->fwmark)
+		ok = ok &&
+		     mnl_attr_put_u32_check(nh, size, FRA_FWMARK, r->fwmark) &&
+		     mnl_attr_put_u32_check(nh, size, FRA_FWMASK, UINT32_MAX);
+	if (r->suppress_len >= 0)
+		ok = ok &&
+		     mnl_attr_put_u32_check(nh, size, FRA_SUPPRESS_PREFIXLEN,
+					    (uint32_t)r->suppress_len);
+	return ok ? (int)nh->nlmsg_len : -EMSGSIZE;
+}
+
+static int rule_request(struct wgx_nl *nl, uint16_t type, uint16_t flags,
+			const struct wgx_nl_rule *r)
+{
+	char buf[NL_REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nh;
+	int len = wgx_nl_rule_msg(buf, sizeof(buf), type, flags, r);
+
+	if (len < 0)
+		return len;
+	nh = (struct nlmsghdr *)buf;
+	nh->nlmsg_seq = ++nl->seq;
+	nh->nlmsg_pid = nl->portid;
+	return nl_talk(nl, nh, NULL, NULL);
+}
+
+int wgx_nl_rule_add(struct wgx_nl *nl, const struct wgx_nl_rule *r)
+{
+	/* NLM_F_EXCL: the kernel refuses an identical rule (-EEXIST). */
+	return rule_request(nl, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, r);
+}
+
+int wgx_nl_rule_del(struct wgx_nl *nl, const struct wgx_nl_rule *r)
+{
+	return rule_request(nl, RTM_DELRULE, 0, r);
+}
+
+struct rule_count {
+	const struct wgx_nl_rule *want;
+	int n;
+};
+
+struct rule_seen {
+	uint32_t table, fwmark, suppress;
+	bool has_suppress;
+};
+
+static int rule_attr(const struct nlattr *a, void *ctx)
+{
+	struct rule_seen *s = ctx;
+
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	switch (mnl_attr_get_type(a)) {
+	case FRA_TABLE:
+		s->table = mnl_attr_get_u32(a);
+		break;
+	case FRA_FWMARK:
+		s->fwmark = mnl_attr_get_u32(a);
+		break;
+	case FRA_SUPPRESS_PREFIXLEN:
+		s->suppress = mnl_attr_get_u32(a);
+		s->has_suppress = true;
+		break;
+	default:
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int rule_count_parse(const struct nlmsghdr *nh, void *ctx)
+{
+	struct rule_count *c = ctx;
+	const struct wgx_nl_rule *w = c->want;
+	const struct fib_rule_hdr *frh = mnl_nlmsg_get_payload(nh);
+	struct rule_seen s = { 0 };
+	bool suppress;
+
+	if (nh->nlmsg_type != RTM_NEWRULE ||
+	    nh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*frh) ||
+	    frh->family != w->family)
+		return 0;
+	s.table = frh->table;
+	mnl_attr_parse(nh, sizeof(*frh), rule_attr, &s);
+	/* "none" is reported as 0xffffffff by the kernel. */
+	suppress = s.has_suppress && s.suppress != UINT32_MAX;
+	if (s.table == route_table(w->table) && s.fwmark == w->fwmark &&
+	    !!(frh->flags & FIB_RULE_INVERT) == w->invert &&
+	    suppress == (w->suppress_len >= 0) &&
+	    (!suppress || s.suppress == (uint32_t)w->suppress_len))
+		c->n++;
+	return 0;
+}
+
+static void rule_count_reset(void *ctx)
+{
+	((struct rule_count *)ctx)->n = 0;
+}
+
+int wgx_nl_rule_count(struct wgx_nl *nl, const struct wgx_nl_rule *r)
+{
+	char buf[NL_REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct rule_count c = { .want = r };
+	struct nlmsghdr *nh = req_start(nl, buf, RTM_GETRULE, NLM_F_DUMP);
+	struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nh, sizeof(*frh));
+	int err;
+
+	frh->family = r->family;
+	err = nl_dump(nl, nh, rule_count_parse, &c, rule_count_reset);
+	return err < 0 ? err : c.n;
+}
+
+/* ---- watches ---- */
+
+static int watch_open(unsigned int groups)
 {
 	struct mnl_socket *s =
 		mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -941,8 +1080,7 @@ int wgx_nl_addr_watch_open(void)
 
 	if (!s)
 		return errno_or(-ENOMEM);
-	if (mnl_socket_bind(s, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-			    MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(s, groups, MNL_SOCKET_AUTOPID) < 0) {
 		fd = errno_or(-EIO);
 		mnl_socket_close(s);
 		return fd;
@@ -956,6 +1094,39 @@ int wgx_nl_addr_watch_open(void)
 		fd = errno_or(-EIO);
 	mnl_socket_close(s);
 	return fd;
+}
+
+int wgx_nl_addr_watch_open(void)
+{
+	return watch_open(RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR);
+}
+
+int wgx_nl_link_watch_open(void)
+{
+	return watch_open(RTMGRP_LINK);
+}
+
+int wgx_nl_watch_drain(int fd)
+{
+	char buf[8192];
+	int n = 0;
+
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return n;
+		/* Overflow: events were lost, which only says "look". */
+		if (r < 0 && errno == ENOBUFS) {
+			n++;
+			continue;
+		}
+		if (r <= 0)
+			return r < 0 ? -errno : n;
+		n++;
+	}
 }
 
 int wgx_nl_addr_parse(const void *buf, size_t len, wgx_nl_addr_cb cb, void *ctx)

@@ -197,6 +197,41 @@ int wgx_nl_addr_parse(const void *buf, size_t len, wgx_nl_addr_cb cb,
 		      void *ctx);
 
 /*
+ * Policy routing rules, as `ip rule` makes them, for wg-quick's handling
+ * of a /0 AllowedIPs (Table = auto): `ip rule add not fwmark M table M`
+ * (fwmark M, invert, table M) and `ip rule add table main
+ * suppress_prefixlength 0` (table 254, suppress_prefixlen 0). Adding
+ * fails with -EEXIST when the same rule is there; deleting one that is
+ * not there fails with -ENOENT.
+ */
+struct wgx_nl_rule {
+	uint8_t family;	 /* AF_INET or AF_INET6 */
+	uint32_t table;	 /* 0 means main */
+	uint32_t fwmark; /* 0: none */
+	bool invert; /* "not": the rule matches what the selector does not */
+	int suppress_len; /* suppress_prefixlength; -1: none */
+};
+int wgx_nl_rule_add(struct wgx_nl *nl, const struct wgx_nl_rule *r);
+int wgx_nl_rule_del(struct wgx_nl *nl, const struct wgx_nl_rule *r);
+/*
+ * Rules of family that match r exactly (table, fwmark, invert,
+ * suppress_len): how many, or -errno.
+ */
+int wgx_nl_rule_count(struct wgx_nl *nl, const struct wgx_nl_rule *r);
+int wgx_nl_rule_msg(void *buf, size_t size, uint16_t type, uint16_t flags,
+		    const struct wgx_nl_rule *r);
+
+/*
+ * Link changes: a non-blocking, close-on-exec fd subscribed to link
+ * events (RTM_NEWLINK, RTM_DELLINK) of the caller's network namespace,
+ * for the caller's epoll; the caller closes it and drains it with
+ * wgx_nl_watch_drain(), which returns the datagrams read (0: none
+ * pending) or -errno.
+ */
+int wgx_nl_link_watch_open(void);
+int wgx_nl_watch_drain(int fd);
+
+/*
  * The framing underneath, for tests. wgx_nl_route_msg builds an
  * RTM_NEWROUTE or RTM_DELROUTE request (flags beside NLM_F_REQUEST and
  * NLM_F_ACK) in buf: its length, or -EINVAL, -ENODEV, -EMSGSIZE.

@@ -21,7 +21,7 @@
 void wgx_protocol_process(struct wgx_device *dev);
 
 /* schedule.c */
-/* The next deadline (monotonic ns) the agent must wake for; 0: none. */
+/* The next deadline (wgx_now() ns) the agent must wake for; 0: none. */
 uint64_t wgx_protocol_next_deadline(const struct wgx_device *dev);
 /* Recompute p's earliest deadline (timers and key expiry) in the list. */
 void wgx_protocol_schedule(struct wgx_device *dev, struct wgx_peer *p);

@@ -33,6 +33,7 @@ void wgx_protocol_send_to_peer(struct wgx_device *dev, struct wgx_peer *p,
 	}
 	wgx_stats_add(&dev->stats, stat, len);
 	atomic_fetch_add_explicit(&p->tx_bytes, len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->tx_packets, 1, memory_order_relaxed);
 }
 
 void wgx_protocol_initiate(struct wgx_device *dev, struct wgx_peer *p,
@@ -124,5 +125,6 @@ void wgx_protocol_handshake_done(struct wgx_peer *p)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	p->last_handshake_sec = (uint64_t)ts.tv_sec;
 	p->last_handshake_nsec = (uint32_t)ts.tv_nsec;
+	p->handshakes++;
 	wgx_timers_handshake_complete(&p->timers);
 }

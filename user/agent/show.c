@@ -129,6 +129,68 @@ static void text_workers(const struct wgx_show_info *info,
 	}
 }
 
+static void text_xsks(const struct wgx_show_info *info,
+		      struct wgx_control_reply *r)
+{
+	unsigned int n = info->dp ? wgx_dp_xsks(info->dp) : 0;
+
+	if (!n)
+		return;
+	wgx_control_reply_printf(r, "\nAF_XDP sockets: %u\n", n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct wgx_dp_xsk_info x;
+
+		wgx_dp_xsk_info(info->dp, i, &x);
+		wgx_control_reply_printf(
+			r,
+			"  queue %u: worker %u, %s; %llu received, %llu "
+			"dropped, %llu invalid descriptors, %llu ring full, "
+			"%llu fill ring empty\n",
+			x.queue, x.worker, x.zerocopy ? "zero-copy" : "copy",
+			(unsigned long long)x.rx_packets,
+			(unsigned long long)x.rx_dropped,
+			(unsigned long long)x.rx_invalid_descs,
+			(unsigned long long)x.rx_ring_full,
+			(unsigned long long)x.fill_ring_empty);
+		if (x.tx)
+			wgx_control_reply_printf(
+				r,
+				"    transmit: %llu sent, %llu invalid "
+				"descriptors\n",
+				(unsigned long long)x.tx_packets,
+				(unsigned long long)x.tx_invalid_descs);
+	}
+}
+
+static void json_xsks(struct wgx_json *j, const struct wgx_show_info *info)
+{
+	unsigned int n = info->dp ? wgx_dp_xsks(info->dp) : 0;
+
+	wgx_json_key(j, "xsks");
+	wgx_json_array_begin(j);
+	for (unsigned int i = 0; i < n; i++) {
+		struct wgx_dp_xsk_info x;
+
+		wgx_dp_xsk_info(info->dp, i, &x);
+		wgx_json_object_begin(j);
+		wgx_json_kv_uint(j, "queue", x.queue);
+		wgx_json_kv_uint(j, "worker", x.worker);
+		wgx_json_kv_string(j, "mode",
+				   x.zerocopy ? "zero-copy" : "copy");
+		wgx_json_kv_uint(j, "rx_packets", x.rx_packets);
+		wgx_json_kv_uint(j, "rx_dropped", x.rx_dropped);
+		wgx_json_kv_uint(j, "rx_invalid_descs", x.rx_invalid_descs);
+		wgx_json_kv_uint(j, "rx_ring_full", x.rx_ring_full);
+		wgx_json_kv_uint(j, "fill_ring_empty", x.fill_ring_empty);
+		wgx_json_kv_bool(j, "tx", x.tx);
+		wgx_json_kv_uint(j, "tx_packets", x.tx_packets);
+		wgx_json_kv_uint(j, "tx_invalid_descs", x.tx_invalid_descs);
+		wgx_json_kv_uint(j, "tx_ring_empty", x.tx_ring_empty);
+		wgx_json_object_end(j);
+	}
+	wgx_json_array_end(j);
+}
+
 static void json_workers(struct wgx_json *j, const struct wgx_show_info *info)
 {
 	unsigned int n = info->dp ? wgx_dp_workers(info->dp) : 0;
@@ -162,9 +224,12 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_control_reply_printf(r,
 				 "interface: %s\n  public key: %s\n"
 				 "  listening port: %u\n  underlay: %s\n"
-				 "  mode: %s\n  offloads: %s\n",
+				 "  mode: %s\n  offloads: %s\n"
+				 "  transmit: %s (%s)\n",
 				 info->tun, key, info->listen_port, info->iface,
-				 info->mode, info->offloads);
+				 info->mode, info->offloads,
+				 !strcmp(info->tx, "xsk") ? "AF_XDP" : "socket",
+				 info->tx_why);
 	wgx_peers_for_each(&dev->peers, p) text_peer(p, r);
 	if (info->xdp && wgx_xdp_counters(info->xdp, xdp) == 0) {
 		wgx_control_reply_printf(r, "\nxdp counters:\n");
@@ -177,6 +242,7 @@ int wgx_show_text(struct wgx_device *dev, const struct wgx_show_info *info,
 					(unsigned long long)xdp[i].bytes);
 	}
 	text_workers(info, r);
+	text_xsks(info, r);
 	sum_stats(dev, info, packets, bytes);
 	wgx_control_reply_printf(r, "\ncounters:\n");
 	for (int i = 0; i < WGX_STAT_COUNT; i++)
@@ -277,6 +343,8 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_json_kv_string(&j, "underlay", info->iface);
 	wgx_json_kv_string(&j, "mode", info->mode);
 	wgx_json_kv_string(&j, "offloads", info->offloads);
+	wgx_json_kv_string(&j, "tx", info->tx);
+	wgx_json_kv_string(&j, "tx_why", info->tx_why);
 	wgx_json_key(&j, "public_key");
 	if (dev->identity->has_identity) {
 		wgx_key_to_base64(key, dev->identity->public_key);
@@ -290,6 +358,7 @@ int wgx_show_json(struct wgx_device *dev, const struct wgx_show_info *info,
 	wgx_peers_for_each(&dev->peers, p) json_peer(&j, p);
 	wgx_json_array_end(&j);
 	json_workers(&j, info);
+	json_xsks(&j, info);
 	wgx_json_key(&j, "counters");
 	json_counters(&j, dev, info);
 	wgx_json_object_end(&j);

@@ -18,6 +18,8 @@ struct wgx_show_info {
 	const char *iface;
 	const char *mode;
 	const char *offloads; /* "tun udp-gso ...", or "none" */
+	const char *tx;	      /* "xsk" or "socket" */
+	const char *tx_why;   /* why that transmit path */
 	uint16_t listen_port;
 	struct wgx_xdp *xdp;	       /* NULL in socket mode */
 	const struct wgx_datapath *dp; /* the workers; NULL: none */

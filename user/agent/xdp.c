@@ -2,6 +2,7 @@
 /* Agent glue for the XDP classifier's maps. */
 #include "agent/xdp.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 
 #include "util/log.h"
 #include "agent/netlink.h"
+#include "agent/xdp_policy.h"
 
 static uint8_t slot_of(const struct wgx_index_entry *e)
 {
@@ -111,6 +113,29 @@ void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port)
 	wgx_loader_set_config(&x->ld, &x->cfg);
 }
 
+int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x)
+{
+	return x->active ? x->ld.map_fd[WGX_LOADER_MAP_XSKS] : -1;
+}
+
+int wgx_xdp_set_xsk_queues(struct wgx_xdp *x, const struct wgx_xsk_queue *q,
+			   unsigned int n)
+{
+	int fd = x->active ? x->ld.map_fd[WGX_LOADER_MAP_XSK_QUEUES] : -1;
+	int first = 0;
+
+	if (fd < 0)
+		return 0;
+	for (uint32_t i = 0; i < WGX_XDP_MAX_QUEUES; i++) {
+		struct wgx_xsk_queue none = { 0 };
+		const struct wgx_xsk_queue *v = i < n ? &q[i] : &none;
+
+		if (bpf_map_update_elem(fd, &i, v, BPF_ANY) < 0 && !first)
+			first = -errno;
+	}
+	return first;
+}
+
 /* The mac1 key follows our identity (a reload may change the key). */
 static void sync_mac1(struct wgx_xdp *x)
 {
@@ -183,6 +208,20 @@ const char *wgx_xdp_mode_name(const struct wgx_xdp *x)
 	return x->active ? wgx_loader_mode_name(x->ld.mode) : "socket";
 }
 
+/* --mode auto: which XDP mode first on this kind of interface, and why. */
+static void auto_policy(const char *iface, struct wgx_loader_opts *lo,
+			struct wgx_xdp *x)
+{
+	struct wgx_xdp_policy p;
+	char driver[32] = "";
+
+	if (wgx_xdp_iface_driver(iface, driver, sizeof(driver)) < 0)
+		driver[0] = '\0'; /* unknown: the default policy */
+	wgx_xdp_policy_for_driver(driver, &p);
+	lo->auto_first = p.first;
+	x->auto_why = p.why;
+}
+
 int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 		  const struct wgx_xdp_opts *o)
 {
@@ -199,6 +238,8 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 	memset(x, 0, sizeof(*x));
 	x->addr_watch_fd = -1;
 	x->dev = dev;
+	if (o->mode == WGX_LOADER_MODE_AUTO)
+		auto_policy(o->iface, &lo, x);
 	err = wgx_loader_attach(&x->ld, &lo);
 	if (err)
 		return err;

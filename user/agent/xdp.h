@@ -23,8 +23,9 @@ struct wgx_xdp {
 	struct wgx_loader ld;
 	struct wgx_device *dev;
 	struct wgx_xdp_config cfg;
-	uint64_t denied;   /* deny map entries written */
-	int addr_watch_fd; /* for the agent's epoll; -1 when none */
+	uint64_t denied;      /* deny map entries written */
+	int addr_watch_fd;    /* for the agent's epoll; -1 when none */
+	const char *auto_why; /* --mode auto: why this mode; NULL otherwise */
 	bool active;
 };
 
@@ -45,6 +46,15 @@ void wgx_xdp_stop(struct wgx_xdp *x);
 void wgx_xdp_addresses_changed(struct wgx_xdp *x);
 /* The listen port changed (a reload): the program classifies that one. */
 void wgx_xdp_set_port(struct wgx_xdp *x, uint16_t port);
+/* The xsks map (RX queue -> AF_XDP socket), -1 when not active. */
+int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x);
+
+/*
+ * xsk_queues: what sits in xsks per RX queue (q[i] for queue i; queues
+ * past n get active 0), for bpftool. 0 or the first -errno.
+ */
+int wgx_xdp_set_xsk_queues(struct wgx_xdp *x, const struct wgx_xsk_queue *q,
+			   unsigned int n);
 /*
  * Once per turn of the agent's loop: the mac1 key in config follows our
  * identity (on a key change), and sources that exceeded the mac2 rate

@@ -19,6 +19,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/control.h"
+#include "agent/http.h"
 #include "util/ifname.h"
 #include "agent/instance.h"
 #include "agent/loader.h"
@@ -124,8 +125,11 @@ enum {
 struct attach_args {
 	const char *iface, *config, *name;
 	enum wgx_mode mode;
+	enum wgx_tx_mode tx;
 	unsigned int workers; /* 0: one per online CPU */
 	bool foreground, force;
+	bool has_metrics;
+	union wgx_sockaddr metrics;
 };
 
 /* --workers N: 1..WGX_WORKERS_MAX, digits only. */
@@ -155,6 +159,8 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "force", no_argument, NULL, 'F' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "tx", required_argument, NULL, 't' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -163,8 +169,8 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:m:n:fFw:h", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "c:m:n:fFw:t:M:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -178,6 +184,12 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		case 'n':
 			a->name = optarg;
 			break;
+		case 't':
+			if (wgx_tx_mode_parse(optarg, &a->tx) < 0)
+				return fail("attach: unknown --tx '%s' (use "
+					    "auto, socket or xsk)%s",
+					    optarg, "");
+			break;
 		case 'f':
 			a->foreground = true;
 			break;
@@ -189,6 +201,14 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 				return fail("attach: --workers takes a number "
 					    "from 1 to 64, not '%s'%s",
 					    optarg, "");
+			break;
+		case 'M':
+			if (wgx_http_parse_addr(optarg, &a->metrics) < 0)
+				return fail("attach: --metrics takes ADDR:PORT "
+					    "(127.0.0.1:9586, [::1]:9586), "
+					    "not '%s'%s",
+					    optarg, "");
+			a->has_metrics = true;
 			break;
 		case 'h':
 			return HELP;
@@ -211,17 +231,27 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 static int usage_attach(FILE *f)
 {
 	fputs("Usage: wgxdp attach IFACE --config FILE "
-	      "[--mode auto|native|skb|socket] [--name TUN] "
-	      "[--workers N] [--foreground] [--force]\n"
+	      "[--mode auto|native|skb|socket]\n"
+	      "       [--name TUN] [--workers N] [--tx auto|socket|xsk]\n"
+	      "       [--metrics ADDR:PORT] [--foreground] [--force]\n"
 	      "  --mode    auto (default): XDP in the driver, else generic "
 	      "XDP, else sockets;\n"
 	      "            native, skb: that XDP mode or fail; socket: no "
 	      "XDP\n"
+	      "  --tx      how data leaves with AF_XDP sockets: auto "
+	      "(default) the path\n"
+	      "            measured faster on this kind of interface; xsk: "
+	      "AF_XDP TX (or\n"
+	      "            fail); socket: the UDP sockets, no AF_XDP TX "
+	      "ring. Either way\n"
+	      "            the socket sends where the next hop is unknown\n"
 	      "  --force   replace a foreign XDP program on IFACE\n"
 	      "  --workers crypto worker threads (default: one per online "
 	      "CPU)\n"
 	      "  --name    the tunnel interface (default: the config file "
 	      "name without .conf)\n"
+	      "  --metrics serve Prometheus metrics at "
+	      "http://ADDR:PORT/metrics\n"
 	      "  --foreground  stay in the foreground, log to stderr\n",
 	      f);
 	return f == stdout ? 0 : 1;
@@ -232,12 +262,28 @@ static void print_attached(const char *tun, const char *iface)
 {
 	struct wgx_control_response resp = { 0 };
 	char path[108];
+	char *why = NULL;
 
 	wgx_instance_sock_path(tun, path, sizeof(path));
-	if (wgx_control_call(path, "mode", 0, &resp) == 0 && resp.payload)
-		resp.payload[strcspn(resp.payload, "\n")] = '\0';
+	if (wgx_control_call(path, "mode", 0, &resp) == 0 && resp.payload) {
+		char *nl = strchr(resp.payload, '\n');
+
+		if (nl) {
+			*nl = '\0';
+			why = nl + 1;
+			why[strcspn(why, "\n")] = '\0';
+		}
+	}
 	printf("wgxdp: %s attached to %s (mode %s)\n", tun, iface,
 	       resp.payload ? resp.payload : "unknown");
+	if (why && *why)
+		printf("wgxdp: %s\n", why);
+	wgx_control_response_free(&resp);
+	memset(&resp, 0, sizeof(resp));
+	if (wgx_control_call(path, "tx", 0, &resp) == 0 && resp.payload) {
+		resp.payload[strcspn(resp.payload, "\n")] = '\0';
+		printf("wgxdp: %s transmits through %s\n", tun, resp.payload);
+	}
 	wgx_control_response_free(&resp);
 }
 
@@ -292,7 +338,9 @@ int wgx_cli_attach(int argc, char **argv)
 	opts.mode = a.mode;
 	opts.force = a.force;
 	opts.workers = a.workers;
+	opts.tx = a.tx;
 	opts.instance = &inst;
+	opts.metrics = a.has_metrics ? &a.metrics : NULL;
 	err = wgx_daemon_run(a.foreground, wgx_agent_main, &opts);
 	wgx_config_free(opts.config);
 	if (!a.foreground) {

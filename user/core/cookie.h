@@ -14,7 +14,7 @@
  * Rate limiting of messages carrying a valid mac2 is the caller's job too
  * (a per-source limiter applied on WGX_COOKIE_VALID_MAC_WITH_COOKIE).
  *
- * Time is always an argument: nanoseconds of CLOCK_MONOTONIC. Nothing here
+ * Time is always an argument: nanoseconds of CLOCK_BOOTTIME. Nothing here
  * reads a clock, takes a lock or allocates; the agent's event loop owns
  * both objects. The owner places them in sodium_malloc'd memory (the device
  * and peer structs, which hold keys anyway); the _wipe functions clear every

@@ -23,7 +23,7 @@ struct wgx_keypair {
 	struct wgx_replay replay;
 	/* Held while the replay window moves: receivers on several threads. */
 	atomic_flag replay_lock;
-	/* CLOCK_MONOTONIC nanoseconds at derivation: drives rekey/reject. */
+	/* CLOCK_BOOTTIME nanoseconds at derivation: drives rekey/reject. */
 	uint64_t birth_ns;
 	/* The index we chose: peers put it in data messages sent to us. */
 	uint32_t local_index;

@@ -84,7 +84,7 @@ bool wgx_keypairs_confirm(struct wgx_keypairs *kps, struct wgx_keypair *kp);
 /*
  * REJECT_AFTER_TIME and REJECT_AFTER_MESSAGES: false once kp is that old or
  * its send counter reached the limit; it must then neither send nor
- * receive. now_ns is CLOCK_MONOTONIC, like kp->birth_ns.
+ * receive. now_ns is CLOCK_BOOTTIME, like kp->birth_ns.
  */
 bool wgx_keypairs_usable(const struct wgx_keypair *kp, uint64_t now_ns);
 /* The keypair to send with: current if usable, else NULL (any thread). */

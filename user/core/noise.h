@@ -14,7 +14,7 @@
  * on the stack. mac1/mac2 are the cookie module's: created messages leave
  * them zero, consumed messages are not checked here.
  *
- * Time is passed in (CLOCK_MONOTONIC nanoseconds); the only clock read is
+ * Time is passed in (CLOCK_BOOTTIME nanoseconds); the only clock read is
  * TAI64N of now when an initiation is created without a fixed timestamp.
  *
  * Single writer (the agent), like the index table and keypair sets.
@@ -64,7 +64,7 @@ struct wgx_handshake {
 	uint8_t chaining_key[WGX_HASH_LEN];
 	/* Greatest TAI64N consumed from this peer: replay defence. */
 	uint8_t latest_timestamp[WGX_TAI64N_LEN];
-	/* CLOCK_MONOTONIC ns of the last initiation consumed: flood defence. */
+	/* CLOCK_BOOTTIME ns of the last initiation consumed: flood defence. */
 	uint64_t last_initiation_ns;
 	bool initiation_consumed;
 	/* Our index for this handshake in the index table (0: none). */

@@ -31,7 +31,7 @@ enum wgx_timer_action {
 };
 
 struct wgx_timers {
-	/* Absolute CLOCK_MONOTONIC ns; 0 means not armed. */
+	/* Absolute CLOCK_BOOTTIME ns; 0 means not armed. */
 	uint64_t deadline[WGX_TIMER_COUNT];
 	unsigned int handshake_attempts;
 	bool need_another_keepalive;

@@ -68,6 +68,19 @@ struct wgx_socket_opts {
 	unsigned int offloads;	   /* enum wgx_dp_offload; unusable ones drop */
 	wgx_pktio_factory make_io; /* NULL: UDP sockets */
 	void *make_io_ctx;
+	/*
+	 * AF_XDP on iface's RX queues as well (the XDP program is attached
+	 * and redirects known sessions): worker i owns queues i, i + workers,
+	 * ... A worker without a queue receives on its sockets only.
+	 */
+	bool xsk;
+	/* The program runs as generic XDP: frames may be datagram runs. */
+	bool xsk_generic;
+	/*
+	 * With xsk: sealed datagrams leave through AF_XDP TX where the next
+	 * hop is known (dev->nexthops), else through the UDP sockets.
+	 */
+	bool xsk_tx;
 };
 
 /*
@@ -98,6 +111,21 @@ unsigned int wgx_dp_workers(const struct wgx_datapath *dp);
 /* Worker i's counters. */
 void wgx_dp_worker_info(const struct wgx_datapath *dp, unsigned int i,
 			struct wgx_dp_worker_info *out);
+/* AF_XDP sockets into the program's xsks map (after attach): 0 or -errno. */
+int wgx_dp_register_xsks(struct wgx_datapath *dp, int xsks_map_fd);
+/* The AF_XDP sockets of the pool, for show. */
+struct wgx_dp_xsk_info {
+	unsigned int worker, queue;
+	bool zerocopy;
+	uint64_t rx_packets, rx_dropped, rx_invalid_descs, rx_ring_full,
+		fill_ring_empty;
+	bool tx; /* this socket transmits */
+	uint64_t tx_packets, tx_invalid_descs, tx_ring_empty;
+};
+unsigned int wgx_dp_xsks(const struct wgx_datapath *dp);
+void wgx_dp_xsk_info(const struct wgx_datapath *dp, unsigned int i,
+		     struct wgx_dp_xsk_info *out);
+
 /* Every worker's counters added to out (packets and bytes per stat). */
 void wgx_dp_add_stats(const struct wgx_datapath *dp,
 		      uint64_t packets[WGX_STAT_COUNT],

@@ -57,11 +57,16 @@ struct wgx_rx_dgram {
 struct wgx_rx_batch {
 	unsigned int n;
 	struct wgx_rx_dgram d[WGX_RX_MAX];
-	/* One source address per received message (a GRO run has one). */
-	union wgx_sockaddr src[WGX_RX_MSGS];
+	/* Source addresses (a GRO run, or a row of frames, shares one). */
+	union wgx_sockaddr src[WGX_RX_MAX];
 	unsigned int nsrc;
 	/* Buffers for I/Os that receive into memory of their own. */
 	uint8_t *buf[WGX_RX_MSGS];
+	unsigned int nbuf; /* used by this fill */
+	/* What the I/O lent this batch (AF_XDP: its frames), given back by
+	 * recycle() before the batch is filled again. */
+	uint64_t lent[WGX_RX_MAX];
+	unsigned int nlent;
 	/* Which I/O filled it, for recycle(). */
 	struct wgx_pktio *io;
 };
@@ -78,6 +83,15 @@ struct wgx_tx_send {
 	struct wgx_tx_dgram d[WGX_TX_MAX];
 };
 
+/* Why a datagram the AF_XDP I/O could send went through the socket. */
+enum wgx_tx_fallback {
+	WGX_TX_FB_NO_NEXTHOP,  /* no route or next hop's MAC known yet */
+	WGX_TX_FB_OTHER_IFACE, /* the route leaves by another interface */
+	WGX_TX_FB_RING_FULL,   /* no TX frame free */
+	WGX_TX_FB_TOO_BIG,     /* the frame exceeds the underlay's MTU */
+	WGX_TX_FB_COUNT,
+};
+
 /* What send() tells the packet core about each datagram. */
 struct wgx_pktio_result {
 	unsigned int sent, failed;
@@ -85,6 +99,12 @@ struct wgx_pktio_result {
 	/* Batched sends the kernel refused, resent one by one. */
 	unsigned int refused;
 	uint64_t refused_bytes;
+	/* Of those sent: through AF_XDP TX. */
+	unsigned int xsk;
+	uint64_t xsk_bytes;
+	/* Handed to the socket instead, by reason. */
+	unsigned int fallback[WGX_TX_FB_COUNT];
+	uint64_t fallback_bytes[WGX_TX_FB_COUNT];
 };
 
 struct wgx_pktio;

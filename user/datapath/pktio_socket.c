@@ -139,65 +139,72 @@ static size_t gro_size(struct msghdr *mh, size_t len)
 	return len;
 }
 
+/* Messages 0..n-1 land in buffers nbuf.. and sources nsrc.. of b. */
 static void recv_prepare(struct sock_io *s, struct wgx_rx_batch *b,
 			 unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		struct msghdr *mh = &s->rmsg[i].msg_hdr;
 
-		s->riov[i] = (struct iovec){ b->buf[i], WGX_RX_BUF };
+		s->riov[i] = (struct iovec){ b->buf[b->nbuf + i], WGX_RX_BUF };
 		memset(mh, 0, sizeof(*mh));
 		mh->msg_iov = &s->riov[i];
 		mh->msg_iovlen = 1;
-		mh->msg_name = &b->src[i];
-		mh->msg_namelen = sizeof(b->src[i]);
+		mh->msg_name = &b->src[b->nsrc + i];
+		mh->msg_namelen = sizeof(b->src[0]);
 		mh->msg_control = s->rctrl[i];
 		mh->msg_controllen = sizeof(s->rctrl[i]);
 	}
 }
 
-/* Split message m into datagrams of the batch. */
+/* Split message m (in buffer buf, from source src) into datagrams. */
 static void split_message(struct sock_io *s, struct wgx_rx_batch *b,
-			  unsigned int m)
+			  unsigned int m, uint8_t *buf, uint16_t src)
 {
 	struct msghdr *mh = &s->rmsg[m].msg_hdr;
 	size_t len = s->rmsg[m].msg_len, size, off;
 
 	/* An empty or truncated datagram is one too: it is counted. */
 	if (!len || (mh->msg_flags & MSG_TRUNC)) {
-		b->d[b->n++] = (struct wgx_rx_dgram){ .data = b->buf[m],
+		b->d[b->n++] = (struct wgx_rx_dgram){ .data = buf,
 						      .len = 0,
-						      .src = (uint16_t)m };
+						      .src = src };
 		return;
 	}
 	size = gro_size(mh, len);
 	for (off = 0; off < len && b->n < WGX_RX_MAX; off += size)
 		b->d[b->n++] = (struct wgx_rx_dgram){
-			.data = b->buf[m] + off,
+			.data = buf + off,
 			.len = (uint32_t)(len - off < size ? len - off : size),
-			.src = (uint16_t)m,
+			.src = src,
 		};
+}
+
+static unsigned int min3(unsigned int a, unsigned int b, unsigned int c)
+{
+	unsigned int m = a < b ? a : b;
+
+	return m < c ? m : c;
 }
 
 static int recv_fd(struct sock_io *s, int fd, struct wgx_rx_batch *b)
 {
 	/* A GRO run holds 64 datagrams at most: never overflow the batch. */
-	unsigned int room = (WGX_RX_MAX - b->n) / 64, base = b->nsrc;
+	unsigned int room = min3((WGX_RX_MAX - b->n) / 64,
+				 WGX_RX_MSGS - b->nbuf, WGX_RX_MAX - b->nsrc);
 	int n;
 
 	if (fd < 0 || !room)
 		return 0;
-	if (room > WGX_RX_MSGS - base)
-		room = WGX_RX_MSGS - base;
-	if (!room)
-		return 0;
-	recv_prepare(s, b, WGX_RX_MSGS);
-	n = recvmmsg(fd, s->rmsg + base, room, MSG_DONTWAIT, NULL);
+	recv_prepare(s, b, room);
+	n = recvmmsg(fd, s->rmsg, room, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	for (int m = 0; m < n; m++)
-		split_message(s, b, base + (unsigned int)m);
-	b->nsrc = base + (unsigned int)n;
+	for (unsigned int m = 0; m < (unsigned int)n; m++)
+		split_message(s, b, m, b->buf[b->nbuf + m],
+			      (uint16_t)(b->nsrc + m));
+	b->nbuf += (unsigned int)n;
+	b->nsrc += (unsigned int)n;
 	return n;
 }
 

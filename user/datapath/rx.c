@@ -18,20 +18,26 @@
 #include "core/transport.h"
 #include "datapath/gso.h"
 #include "util/log.h"
+#include "util/plainbuf.h"
 
+/*
+ * The buffers are decrypted in place: plaintext. One locked, non-dumpable
+ * mapping per batch (util/plainbuf.h), cut in WGX_RX_MSGS pieces.
+ */
 struct wgx_rx_job *wgx_rx_job_new(const struct wgx_pktio *io)
 {
 	struct wgx_rx_job *j = calloc(1, sizeof(*j));
+	uint8_t *area;
 
 	if (!j || !io->needs_buffers)
 		return j;
-	for (int i = 0; i < WGX_RX_MSGS; i++) {
-		j->b.buf[i] = malloc(WGX_RX_BUF);
-		if (!j->b.buf[i]) {
-			wgx_rx_job_free(j);
-			return NULL;
-		}
+	area = wgx_plainbuf_alloc((size_t)WGX_RX_MSGS * WGX_RX_BUF);
+	if (!area) {
+		free(j);
+		return NULL;
 	}
+	for (int i = 0; i < WGX_RX_MSGS; i++)
+		j->b.buf[i] = area + (size_t)i * WGX_RX_BUF;
 	return j;
 }
 
@@ -39,12 +45,8 @@ void wgx_rx_job_free(struct wgx_rx_job *j)
 {
 	if (!j)
 		return;
-	for (int i = 0; i < WGX_RX_MSGS; i++) {
-		if (!j->b.buf[i])
-			continue;
-		wgx_crypto_wipe(j->b.buf[i], WGX_RX_BUF);
-		free(j->b.buf[i]);
-	}
+	/* Wiped as it is unmapped. */
+	wgx_plainbuf_free(j->b.buf[0], (size_t)WGX_RX_MSGS * WGX_RX_BUF);
 	free(j);
 }
 
@@ -119,7 +121,7 @@ int wgx_rx_fill(struct wgx_worker *w, struct wgx_rx_job *j)
 	if (b->io && b->io->ops->recycle)
 		b->io->ops->recycle(b->io, b);
 	b->io = w->io;
-	b->n = b->nsrc = 0;
+	b->n = b->nsrc = b->nbuf = 0;
 	n = w->io->ops->recv(w->io, b);
 	if (n <= 0)
 		return n;
@@ -175,7 +177,7 @@ struct finish_state {
 	struct wgx_tally t;
 	struct wgx_keypair *locked; /* whose replay lock is held */
 	struct wgx_peer *bytes_peer;
-	uint64_t peer_bytes;
+	uint64_t peer_bytes, peer_packets;
 	struct wgx_peer *stamped;
 	struct wgx_peer *ep_peer; /* endpoint checked for this source */
 	unsigned int ep_src;
@@ -190,8 +192,11 @@ static void peer_bytes_flush(struct finish_state *f)
 		return;
 	atomic_fetch_add_explicit(&f->bytes_peer->rx_bytes, f->peer_bytes,
 				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&f->bytes_peer->rx_packets, f->peer_packets,
+				  memory_order_relaxed);
 	f->bytes_peer = NULL;
 	f->peer_bytes = 0;
+	f->peer_packets = 0;
 }
 
 static void replay_lock(struct finish_state *f, struct wgx_keypair *kp)
@@ -222,6 +227,7 @@ static void authenticated(struct wgx_worker *w, struct finish_state *f,
 		peer_bytes_flush(f);
 	f->bytes_peer = p;
 	f->peer_bytes += d->len;
+	f->peer_packets++;
 	wgx_worker_raise(w, p, WGX_EV_AUTH_RECEIVED | WGX_EV_TRAVERSAL,
 			 &f->wake);
 	if (kp == wgx_keypairs_next(&p->keypairs)) {

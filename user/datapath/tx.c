@@ -16,12 +16,43 @@
 #include "core/transport.h"
 #include "datapath/icmp.h"
 #include "datapath/ippkt.h"
+#include "util/plainbuf.h"
+
+/* The fallback reasons count in stats of the same order. */
+_Static_assert(WGX_STAT_TX_SOCKET_OTHER_IFACE - WGX_STAT_TX_SOCKET_NO_NEXTHOP ==
+			       WGX_TX_FB_OTHER_IFACE &&
+		       WGX_STAT_TX_SOCKET_RING_FULL -
+				       WGX_STAT_TX_SOCKET_NO_NEXTHOP ==
+			       WGX_TX_FB_RING_FULL &&
+		       WGX_STAT_TX_SOCKET_TOO_BIG -
+				       WGX_STAT_TX_SOCKET_NO_NEXTHOP ==
+			       WGX_TX_FB_TOO_BIG,
+	       "fallback reasons and their stats in the same order");
 
 enum {
 	/* One TUN read: a virtio header and a 64 KiB super-packet. */
 	READ_MAX = WGX_VNET_HDR_LEN + 65536,
 	ICMP_PER_SECOND = 100,
+	/*
+	 * What a batch's send area needs beyond its reads at most, per
+	 * segment: a super-packet's headers copied into each segment, the
+	 * data header, padding and tag. Longer headers (IPv6 extensions)
+	 * only make a read wait for the next batch: fits() counts exactly.
+	 */
+	SEG_EXTRA = 256,
 };
+
+/*
+ * A full batch of full-size packets, but never more than a batch's reads
+ * can become: at an MTU of 64 KiB the first bound would be 25 MiB a job.
+ */
+static size_t out_cap_for(uint32_t mtu)
+{
+	size_t full = (size_t)WGX_TX_MAX * (mtu + 64u);
+	size_t most = (size_t)WGX_TX_AREA + (size_t)WGX_TX_MAX * SEG_EXTRA;
+
+	return full < most ? full : most;
+}
 
 struct wgx_tx_job *wgx_tx_job_new(uint32_t mtu)
 {
@@ -29,10 +60,11 @@ struct wgx_tx_job *wgx_tx_job_new(uint32_t mtu)
 
 	if (!j)
 		return NULL;
-	j->area = malloc(WGX_TX_AREA);
-	/* Room for a full batch of full-size packets. */
-	j->out_cap = (size_t)WGX_TX_MAX * (mtu + 64u);
-	j->out = malloc(j->out_cap);
+	/* TUN reads are plaintext, and so is the send area until sealed:
+	 * locked, non-dumpable mappings (util/plainbuf.h). */
+	j->area = wgx_plainbuf_alloc(WGX_TX_AREA);
+	j->out_cap = out_cap_for(mtu);
+	j->out = wgx_plainbuf_alloc(j->out_cap);
 	if (!j->area || !j->out) {
 		wgx_tx_job_free(j);
 		return NULL;
@@ -44,14 +76,9 @@ void wgx_tx_job_free(struct wgx_tx_job *j)
 {
 	if (!j)
 		return;
-	if (j->area) {
-		wgx_crypto_wipe(j->area, WGX_TX_AREA);
-		free(j->area);
-	}
-	if (j->out) {
-		wgx_crypto_wipe(j->out, j->out_cap);
-		free(j->out);
-	}
+	/* Wiped as they are unmapped. */
+	wgx_plainbuf_free(j->area, WGX_TX_AREA);
+	wgx_plainbuf_free(j->out, j->out_cap);
 	free(j);
 }
 
@@ -182,14 +209,31 @@ static int prepare_read(struct wgx_worker *w, struct wgx_tx_job *j,
 	return wgx_gso_prepare(&r->gso, vh, j->area + r->off, r->len);
 }
 
-/* Room for one more read of any size in this batch. */
+/*
+ * Room for one more read in this batch: the area takes any read, enough
+ * segments are left, and the send area has room for a good part of them
+ * (a read that turns out bigger waits for the next batch: fits()).
+ */
 static bool room_for_read(const struct wgx_tx_job *j, size_t used,
 			  size_t max_read, uint32_t mtu)
 {
+	size_t reserve = (size_t)WGX_TX_SEG_RESERVE * (mtu + 64u);
+
+	if (reserve > j->out_cap / 4)
+		reserve = j->out_cap / 4;
 	return j->nrd < WGX_TX_READS && WGX_TX_AREA - used >= max_read &&
 	       WGX_TX_MAX - j->nseg >= WGX_TX_SEG_RESERVE &&
-	       j->out_cap - j->out_used >=
-		       (size_t)WGX_TX_SEG_RESERVE * (mtu + 64u);
+	       j->out_cap - j->out_used >= reserve;
+}
+
+/* The send area read r's segments take once sealed. */
+static size_t read_wire(const struct wgx_tx_read *r, uint32_t mtu)
+{
+	size_t n = 0;
+
+	for (unsigned int i = 0; i < r->gso.nsegs; i++)
+		n += wgx_transport_wire_len(wgx_gso_seg_len(&r->gso, i), mtu);
+	return n;
 }
 
 /* A read that does not fit waits in the worker's carry buffer. */
@@ -197,7 +241,7 @@ static bool fits(const struct wgx_tx_job *j, const struct wgx_tx_read *r,
 		 uint32_t mtu)
 {
 	return j->nseg + r->gso.nsegs <= WGX_TX_MAX &&
-	       j->out_used + (size_t)r->gso.nsegs * (mtu + 64u) <= j->out_cap;
+	       j->out_used + read_wire(r, mtu) <= j->out_cap;
 }
 
 /* Take one read of n bytes at off into the batch (or carry it). */
@@ -232,6 +276,9 @@ int wgx_tx_fill(struct wgx_worker *w, struct wgx_tx_job *j)
 	uint32_t mtu = w->dev->mtu;
 	unsigned int reads = 0;
 
+	/* What the carry buffer takes: an IP packet is at most 64 KiB. */
+	if (max > WGX_TUN_READ_MAX)
+		max = WGX_TUN_READ_MAX;
 	j->nrd = j->nseg = 0;
 	j->out_used = 0;
 	if (w->carry_len) {
@@ -329,13 +376,15 @@ static void send_icmp(struct wgx_worker *w, struct wgx_tally *t,
 
 /* Per peer and batch: bytes, when data last left, events, rekey. */
 static void account_read(struct wgx_worker *w, const struct wgx_tx_job *j,
-			 unsigned int ri, uint64_t bytes, uint64_t now,
-			 bool *wake)
+			 unsigned int ri, uint64_t bytes, uint64_t packets,
+			 uint64_t now, bool *wake)
 {
 	const struct wgx_tx_read *r = &j->rd[ri];
 	struct wgx_peer *p = r->peer;
 
 	atomic_fetch_add_explicit(&p->tx_bytes, bytes, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->tx_packets, packets,
+				  memory_order_relaxed);
 	atomic_store_explicit(&p->last_sent_ns, now, memory_order_relaxed);
 	wgx_worker_raise(w, p,
 			 WGX_EV_DATA_SENT | WGX_EV_AUTH_SENT | WGX_EV_TRAVERSAL,
@@ -349,7 +398,7 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 {
 	struct wgx_pktio_result res = { 0 };
 	struct wgx_tally t = { 0 };
-	uint64_t now = wgx_now(), bytes = 0;
+	uint64_t now = wgx_now(), bytes = 0, packets = 0;
 	unsigned int last_read = ~0u;
 	bool wake = false;
 
@@ -359,16 +408,18 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 
 		if (s->read != last_read) {
 			if (last_read != ~0u && bytes)
-				account_read(w, j, last_read, bytes, now,
-					     &wake);
+				account_read(w, j, last_read, bytes, packets,
+					     now, &wake);
 			last_read = s->read;
 			bytes = 0;
+			packets = 0;
 		}
 		if (!s->wire) {
 			wgx_tally(&t, WGX_STAT_DROP_MALFORMED, 0);
 			continue;
 		}
 		bytes += s->wire;
+		packets++;
 		j->send.d[j->send.n++] = (struct wgx_tx_dgram){
 			.p = j->out + s->off,
 			.wire = s->wire,
@@ -376,7 +427,7 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 		};
 	}
 	if (last_read != ~0u && bytes)
-		account_read(w, j, last_read, bytes, now, &wake);
+		account_read(w, j, last_read, bytes, packets, now, &wake);
 	if (j->send.n)
 		w->io->ops->send(w->io, &j->send, &res);
 	t.pkts[WGX_STAT_TX_DATA] += res.sent;
@@ -385,6 +436,13 @@ void wgx_tx_finish(struct wgx_worker *w, struct wgx_tx_job *j)
 	t.bytes[WGX_STAT_DROP_SEND_ERROR] += res.failed_bytes;
 	t.pkts[WGX_STAT_TX_GSO_REFUSED] += res.refused;
 	t.bytes[WGX_STAT_TX_GSO_REFUSED] += res.refused_bytes;
+	t.pkts[WGX_STAT_TX_XSK] += res.xsk;
+	t.bytes[WGX_STAT_TX_XSK] += res.xsk_bytes;
+	for (int k = 0; k < WGX_TX_FB_COUNT; k++) {
+		t.pkts[WGX_STAT_TX_SOCKET_NO_NEXTHOP + k] += res.fallback[k];
+		t.bytes[WGX_STAT_TX_SOCKET_NO_NEXTHOP + k] +=
+			res.fallback_bytes[k];
+	}
 	for (unsigned int i = 0; i < j->nrd; i++)
 		if (j->rd[i].verdict == WGX_TX_ICMP)
 			send_icmp(w, &t, &j->rd[i], now);

@@ -17,10 +17,13 @@
 
 #include "core/crypto.h"
 #include "datapath/pktio_socket.h"
+#include "datapath/pktio_xsk.h"
 #include "datapath/rx.h"
 #include "datapath/tx.h"
 #include "device/rcu.h"
+#include "util/harden.h"
 #include "util/log.h"
+#include "util/plainbuf.h"
 
 enum {
 	/* A worker idle this long wipes the keys its AEAD context holds. */
@@ -175,6 +178,10 @@ static void *worker_main(void *arg)
 	struct wgx_worker *w = arg;
 	bool rx_first = true;
 
+	/* Workers move packets through descriptors they were given: they
+	 * need no capability at all (util/harden.h). */
+	if (wgx_harden_thread() < 0)
+		wgx_log_debug("worker %u: couldn't drop capabilities", w->id);
 	wgx_rcu_register();
 	for (;;) {
 		bool busy = false;
@@ -217,14 +224,9 @@ static void worker_release(struct wgx_worker *w)
 	wgx_aead_free(w->aead);
 	if (w->wake_fd >= 0)
 		close(w->wake_fd);
-	if (w->seg_scratch) {
-		wgx_crypto_wipe(w->seg_scratch, WGX_SEG_SCRATCH);
-		free(w->seg_scratch);
-	}
-	if (w->carry) {
-		wgx_crypto_wipe(w->carry, WGX_TUN_READ_MAX);
-		free(w->carry);
-	}
+	/* Wiped as they are unmapped. */
+	wgx_plainbuf_free(w->seg_scratch, WGX_SEG_SCRATCH);
+	wgx_plainbuf_free(w->carry, WGX_TUN_READ_MAX);
 }
 
 static void pool_stop(struct wgx_pool *pool)
@@ -295,6 +297,25 @@ static bool barrier_passed(void *ctx, const uint64_t *seq, unsigned int n)
 	return true;
 }
 
+/* Worker i's AF_XDP sockets: its share of the interface's RX queues. */
+static int open_xsks(struct wgx_pool *pool, const struct wgx_socket_opts *o,
+		     unsigned int i)
+{
+	unsigned int queues[WGX_XSK_PER_WORKER], nq = 0;
+	struct wgx_worker *w = &pool->w[i];
+	struct wgx_xsk_tx tx = { .on = o->xsk_tx,
+				 .nh = &pool->dev->nexthops,
+				 .port = pool->dp.port };
+
+	for (unsigned int q = i; q < pool->rx_queues && nq < WGX_XSK_PER_WORKER;
+	     q += pool->n)
+		queues[nq++] = q;
+	if (!nq)
+		return 0;
+	return wgx_pktio_xsk_open(w->io, o->iface, queues, nq, o->xsk_generic,
+				  &tx, &w->io);
+}
+
 static int open_io(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 		   unsigned int i)
 {
@@ -316,7 +337,12 @@ static int open_io(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 		if (!wgx_pktio_socket_has_ipv6(w->io))
 			wgx_log_info("IPv6 unavailable: IPv4 underlay only");
 	}
-	return 0;
+	if (o->xsk) {
+		err = open_xsks(pool, o, i);
+		if (err)
+			w->io = NULL; /* destroyed with the sockets */
+	}
+	return err;
 }
 
 static int worker_setup(struct wgx_pool *pool, const struct wgx_socket_opts *o,
@@ -337,8 +363,9 @@ static int worker_setup(struct wgx_pool *pool, const struct wgx_socket_opts *o,
 		return err;
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->aead = wgx_aead_new(WGX_AEAD_DEFAULT);
-	w->seg_scratch = malloc(WGX_SEG_SCRATCH);
-	w->carry = malloc(WGX_TUN_READ_MAX);
+	/* Plaintext segments and reads: locked, never dumped. */
+	w->seg_scratch = wgx_plainbuf_alloc(WGX_SEG_SCRATCH);
+	w->carry = wgx_plainbuf_alloc(WGX_TUN_READ_MAX);
 	if (w->wake_fd < 0 || !w->aead || !w->seg_scratch || !w->carry)
 		return -ENOMEM;
 	for (int k = 0; k < WGX_WORKER_BATCHES; k++) {
@@ -403,6 +430,7 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	pool->dev = dev;
 	pool->n = o->workers;
 	pool->offloads = tun_offloads(o->offloads & WGX_DP_OFFLOAD_ALL);
+	pool->rx_queues = o->xsk && o->iface ? wgx_xsk_rx_queues(o->iface) : 0;
 	pool->stop_fd = eventfd(0, EFD_CLOEXEC);
 	pool->w = calloc(pool->n, sizeof(*pool->w));
 	if (pool->stop_fd < 0 || !pool->w)
@@ -421,7 +449,9 @@ int wgx_dp_socket_create(struct wgx_device *dev,
 	}
 	atomic_store(&pool->dp.offloads, pool->offloads);
 	wgx_dp_socket_format_offloads(pool->offloads, names, sizeof(names));
-	wgx_log_info("%u workers; offloads: %s", pool->n, names);
+	wgx_log_info("%u workers; offloads: %s%s%s", pool->n, names,
+		     o->xsk ? "; AF_XDP on every RX queue" : "",
+		     o->xsk && o->xsk_tx ? ", AF_XDP transmit" : "");
 	barrier.ctx = pool;
 	wgx_reclaim_set_barrier(&dev->reclaim, &barrier);
 	dev->dp = &pool->dp;
@@ -453,6 +483,62 @@ void wgx_dp_worker_info(const struct wgx_datapath *dp, unsigned int i,
 	out->tx_packets = atomic_load(&w->stats.packets[WGX_STAT_TX_DATA]);
 	out->batches_own = atomic_load(&w->batches_own);
 	out->batches_helped = atomic_load(&w->batches_helped);
+}
+
+int wgx_dp_register_xsks(struct wgx_datapath *dp, int xsks_map_fd)
+{
+	struct wgx_pool *pool = (struct wgx_pool *)dp;
+
+	for (unsigned int i = 0; i < pool->n; i++) {
+		int err = wgx_pktio_xsk_register(pool->w[i].io, xsks_map_fd);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+unsigned int wgx_dp_xsks(const struct wgx_datapath *dp)
+{
+	const struct wgx_pool *pool = (const struct wgx_pool *)dp;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < pool->n; i++)
+		n += wgx_pktio_xsk_count(pool->w[i].io);
+	return n;
+}
+
+void wgx_dp_xsk_info(const struct wgx_datapath *dp, unsigned int i,
+		     struct wgx_dp_xsk_info *out)
+{
+	const struct wgx_pool *pool = (const struct wgx_pool *)dp;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned int w = 0; w < pool->n; w++) {
+		unsigned int n = wgx_pktio_xsk_count(pool->w[w].io);
+		struct wgx_xsk_info x;
+
+		if (i >= n) {
+			i -= n;
+			continue;
+		}
+		wgx_pktio_xsk_info(pool->w[w].io, i, &x);
+		*out = (struct wgx_dp_xsk_info){
+			.worker = w,
+			.queue = x.queue,
+			.zerocopy = x.zerocopy,
+			.rx_packets = x.rx_packets,
+			.rx_dropped = x.rx_dropped,
+			.rx_invalid_descs = x.rx_invalid_descs,
+			.rx_ring_full = x.rx_ring_full,
+			.fill_ring_empty = x.fill_ring_empty,
+			.tx = x.tx,
+			.tx_packets = x.tx_packets,
+			.tx_invalid_descs = x.tx_invalid_descs,
+			.tx_ring_empty = x.tx_ring_empty,
+		};
+		return;
+	}
 }
 
 void wgx_dp_add_stats(const struct wgx_datapath *dp,

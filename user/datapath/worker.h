@@ -28,6 +28,7 @@ struct wgx_pool {
 	struct wgx_device *dev;
 	unsigned int n;
 	struct wgx_worker *w;
+	unsigned int rx_queues; /* of the underlay, with AF_XDP; else 0 */
 	int stop_fd;
 	/* Workers asleep or going to sleep, one bit each. */
 	_Atomic uint64_t idle_mask;

@@ -20,8 +20,13 @@ uint64_t wgx_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(WGX_CLOCK, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void wake_agent(void *dev)
+{
+	wgx_device_wake(dev);
 }
 
 int wgx_device_new(struct wgx_device **out)
@@ -47,13 +52,16 @@ int wgx_device_new(struct wgx_device **out)
 	wgx_reclaim_init(&dev->reclaim);
 	dev->retire = wgx_reclaim_retire(&dev->reclaim);
 	if (dev->wake_fd < 0 || !dev->identity || !dev->indices ||
-	    !dev->ratelimit || !dev->aead) {
+	    !dev->ratelimit || !dev->aead ||
+	    wgx_nh_init(&dev->nexthops, &dev->reclaim) < 0) {
 		wgx_device_free(dev);
 		return -ENOMEM;
 	}
 	wgx_index_set_retire(dev->indices, &dev->retire);
 	wgx_allowedips_set_retire(&dev->allowedips, &dev->retire);
 	wgx_ratelimit_init(dev->ratelimit);
+	dev->nexthops.wake = wake_agent;
+	dev->nexthops.wake_ctx = dev;
 	*out = dev;
 	return 0;
 }
@@ -173,6 +181,7 @@ void wgx_device_free(struct wgx_device *dev)
 		wgx_device_wipe(dev);
 	/* The workers are gone: what waits for them can go now. */
 	wgx_reclaim_flush(&dev->reclaim);
+	wgx_nh_destroy(&dev->nexthops);
 	for (p = wgx_device_take_pending(dev); p; p = next) {
 		next = atomic_load(&p->pending_next);
 		wgx_device_peer_popped(dev, p);

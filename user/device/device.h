@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "core/aead.h"
 #include "core/allowedips.h"
@@ -24,6 +25,7 @@
 #include "core/index.h"
 #include "core/noise.h"
 #include "core/ratelimit.h"
+#include "device/nexthop.h"
 #include "device/peer.h"
 #include "device/peers.h"
 #include "device/reclaim.h"
@@ -94,7 +96,7 @@ struct wgx_device {
 	struct wgx_heap due;
 	/* The agent's own AEAD context (keepalives, staged packets). */
 	struct wgx_aead *aead;
-	/* Monotonic ns until which we count as under load. */
+	/* Protocol time (wgx_now) until which we count as under load. */
 	uint64_t under_load_until;
 	bool force_under_load; /* test knob, see agent.c */
 	/* Told (agent thread) when a peer's keypairs move. */
@@ -104,9 +106,22 @@ struct wgx_device {
 	struct wgx_reclaim reclaim;
 	struct wgx_retire retire;
 	struct wgx_stats stats;
+	/* Endpoints' next hops, for AF_XDP transmit (nexthop.h). */
+	struct wgx_nh_table nexthops;
 };
 
-/* CLOCK_MONOTONIC in nanoseconds. */
+/*
+ * Protocol time: key lifetimes, timers, cookies, handshake history. As in
+ * the kernel's WireGuard (ktime_get_coarse_boottime_ns), it runs on while
+ * the machine sleeps: a laptop or VM that was suspended for ten minutes
+ * finds its sessions 600 s older and rekeys, instead of using keys past
+ * REJECT_AFTER_TIME (180 s) of real time, as CLOCK_MONOTONIC, which
+ * stops during suspend, would let it. The agent's timerfd runs on the
+ * same clock, so a deadline that passed during a suspend fires on resume.
+ */
+#define WGX_CLOCK CLOCK_BOOTTIME
+
+/* WGX_CLOCK in nanoseconds. */
 uint64_t wgx_now(void);
 
 int wgx_device_new(struct wgx_device **out);

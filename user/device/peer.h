@@ -95,9 +95,13 @@ struct wgx_peer {
 	_Atomic uint64_t last_sent_ns;
 	_Atomic uint64_t last_received_ns;
 
-	/* datapath: transfer counters (bytes of UDP payload). */
+	/* datapath: transfer counters (bytes of UDP payload, datagrams). */
 	_Atomic uint64_t rx_bytes;
 	_Atomic uint64_t tx_bytes;
+	_Atomic uint64_t rx_packets;
+	_Atomic uint64_t tx_packets;
+	/* Agent only: handshakes completed (either role), for metrics. */
+	uint64_t handshakes;
 	/* Wall clock of the last completed handshake (0: never). */
 	uint64_t last_handshake_sec;
 	uint32_t last_handshake_nsec;

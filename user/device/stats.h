@@ -19,6 +19,11 @@
 	X(TX_HANDSHAKE, "tx_handshake")                                        \
 	X(TX_COOKIE_REPLY, "tx_cookie_reply")                                  \
 	X(TX_GSO_REFUSED, "tx_gso_refused")                                    \
+	X(TX_XSK, "tx_xsk")                                                    \
+	X(TX_SOCKET_NO_NEXTHOP, "tx_socket_no_nexthop")                        \
+	X(TX_SOCKET_OTHER_IFACE, "tx_socket_other_iface")                      \
+	X(TX_SOCKET_RING_FULL, "tx_socket_ring_full")                          \
+	X(TX_SOCKET_TOO_BIG, "tx_socket_too_big")                              \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
 	X(DROP_BAD_TAG, "drop_bad_tag")                                        \
