@@ -3,8 +3,8 @@
  * The maps of the XDP program. Keys and values are the fixed-width structs
  * of include/wgx_bpf.h and carry BTF, so `bpftool map dump` prints field
  * names. The loader pins them under WGX_PIN_ROOT/<IFACE>/ with the plain
- * names of design.md (sessions, xsks, config, local_addrs, stats), and
- * xsk_queues beside xsks.
+ * names of design.md (sessions, xsks, config, local_addrs, stats,
+ * deny), and xsk_queues beside xsks.
  */
 #ifndef WGX_MAPS_BPF_H
 #define WGX_MAPS_BPF_H
@@ -65,13 +65,13 @@ struct {
 	__type(value, struct wgx_xdp_counter);
 } wgx_stats SEC(".maps");
 
-/* Handshake-initiation token bucket per source address, used while the
- * agent reports load; LRU so a spoofed-source flood only evicts. */
+/* Sources that proved their address with a cookie and still flooded
+ * handshakes (include/wgx_bpf.h); LRU, so a full map forgets the oldest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, WGX_XDP_MAX_BUDGET_SOURCES);
+	__uint(max_entries, WGX_XDP_MAX_DENY);
 	__type(key, struct wgx_addr_key);
-	__type(value, struct wgx_hs_budget);
-} wgx_hs_budget SEC(".maps");
+	__type(value, struct wgx_deny_value);
+} wgx_deny SEC(".maps");
 
 #endif

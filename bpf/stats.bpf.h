@@ -18,7 +18,9 @@ static __always_inline int wgx_stat_verdict(__u32 id)
 		return XDP_REDIRECT;
 	case WGX_XDP_STAT_DROP_MALFORMED:
 	case WGX_XDP_STAT_DROP_UNKNOWN_INDEX:
-	case WGX_XDP_STAT_DROP_HANDSHAKE_BUDGET:
+	case WGX_XDP_STAT_DROP_FRAGMENT:
+	case WGX_XDP_STAT_DROP_BAD_MAC1:
+	case WGX_XDP_STAT_DROP_DENIED:
 		return XDP_DROP;
 	case WGX_XDP_STAT_ABORTED:
 		return XDP_ABORTED;

@@ -29,13 +29,15 @@ enum wgx_xdp_limits {
 	WGX_XDP_XSK_FRAME = 4096,
 	WGX_XDP_XSK_DATA_MAX = 4096 - 256,
 	WGX_XDP_MAX_LOCAL_ADDRS = 256,
-	WGX_XDP_MAX_BUDGET_SOURCES = 65536,
+	/* Sources the agent denies at once; LRU beyond that. */
+	WGX_XDP_MAX_DENY = 16384,
 };
 
 /* Every verdict and drop reason of the XDP program, packets and bytes. */
 #define WGX_XDP_STATS_LIST(X)                                                  \
 	X(PASS_OTHER, "pass_other")                                            \
 	X(PASS_FRAGMENT, "pass_fragment")                                      \
+	X(PASS_IPV6_EXT, "pass_ipv6_ext")                                      \
 	X(PASS_NOT_LOCAL, "pass_not_local")                                    \
 	X(PASS_HANDSHAKE, "pass_handshake")                                    \
 	X(PASS_DATA, "pass_data")                                              \
@@ -43,7 +45,9 @@ enum wgx_xdp_limits {
 	X(PASS_LARGE, "pass_large")                                            \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
-	X(DROP_HANDSHAKE_BUDGET, "drop_handshake_budget")                      \
+	X(DROP_FRAGMENT, "drop_fragment")                                      \
+	X(DROP_BAD_MAC1, "drop_bad_mac1")                                      \
+	X(DROP_DENIED, "drop_denied")                                          \
 	X(ABORTED, "aborted")
 
 enum wgx_xdp_stat_id {
@@ -82,25 +86,30 @@ enum wgx_session_slot {
 	WGX_SLOT_NEXT = 3,
 };
 
-/* config: array with one entry, key 0. Runtime settings. */
+/*
+ * config: array with one entry, key 0. Runtime settings.
+ *
+ * mac1_key is HASH("mac1----" || our static public key): every initiation
+ * and response sent to us carries MAC(mac1_key, message up to mac1). It
+ * is derived from a public key and proves nothing but that the sender
+ * knows our public key, so it is not a secret and may sit in a map.
+ */
 struct wgx_xdp_config {
 	__u16 listen_port; /* host byte order; 0: the program passes all */
 	__u16 flags;	   /* enum wgx_xdp_flags */
-	/* Handshake initiations per second per source while under load. */
-	__u32 hs_rate;
-	/* Burst allowance of the same bucket. */
-	__u32 hs_burst;
 	__u32 reserved;
+	__u8 mac1_key[32]; /* valid with WGX_XDP_MAC1 */
 };
 
 enum wgx_xdp_flags {
-	WGX_XDP_UNDER_LOAD = 1 << 0,
+	/* Drop initiations and responses whose mac1 is wrong. */
+	WGX_XDP_MAC1 = 1 << 0,
 };
 
 /* local_addrs: hash, IFACE's own addresses (value: __u32 1). Also the
- * key of the per-source handshake budget (an LRU hash). addr in network
- * byte order as on the wire; IPv4 in the first 4 bytes of addr, the rest
- * zero. Every byte not set must be zero: the maps hash the whole key. */
+ * key of the deny map. addr in network byte order as on the wire; IPv4
+ * in the first 4 bytes of addr, the rest zero. Every byte not set must be
+ * zero: the maps hash the whole key. */
 struct wgx_addr_key {
 	__u8 family; /* 4 or 6 */
 	__u8 reserved[3];
@@ -120,14 +129,22 @@ struct wgx_xsk_queue {
 };
 
 /*
- * hs_budget value: a token bucket counted in nanoseconds. One initiation
- * costs 1e9 / hs_rate ns of credit; the bucket holds at most hs_burst
- * initiations' worth and refills with elapsed time. hs_rate 0: no refill
- * (hs_burst initiations per source, then none while under load).
+ * deny: LRU hash, key = a source address (IPv4 /32; IPv6 its /64, the low
+ * 8 bytes of addr zero), value = until when its initiations and responses
+ * are dropped. Only the agent adds entries, and only for sources that
+ * proved they own the address (a valid mac2, i.e. they received our
+ * cookie there) and still exceeded their handshake rate: nothing a
+ * spoofer can aim at another host. Time is CLOCK_BOOTTIME in ns, the
+ * clock of bpf_ktime_get_boot_ns().
  */
-struct wgx_hs_budget {
-	__u64 tokens_ns; /* credit in nanoseconds of the refill rate */
-	__u64 last_ns;
+struct wgx_deny_value {
+	__u64 until_ns;
+};
+
+/* Bytes of the deny key's address kept for each family. */
+enum wgx_deny_prefix {
+	WGX_DENY_PREFIX4 = 4,
+	WGX_DENY_PREFIX6 = 8,
 };
 
 #endif

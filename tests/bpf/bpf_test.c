@@ -3,16 +3,24 @@
  * Fixture tests of the XDP classifier (bpf/wgxdp.bpf.c), run through
  * BPF_PROG_TEST_RUN: each fixture is {name, frame, verdict, stat id}; the
  * frame is built from a short description so the table reads as what it
- * tests. Every run also checks that exactly its stat moved, by one packet
- * and the frame's length in bytes. Then every truncation of every fixture
- * and 100,000 random frames (fixed seed) must come back PASS, DROP or
- * REDIRECT, counted once.
+ * tests (initiations and responses get a valid mac1 unless the fixture
+ * says otherwise). Every run also checks that exactly its stat moved, by
+ * one packet and the frame's length in bytes. Then every truncation of
+ * every fixture and random frames (fixed seed; 100,000 by default) must
+ * come back PASS, DROP or REDIRECT, counted once; a third of them are
+ * built from random descriptions and must get exactly the stat an oracle
+ * computes from the description (mac1 with libb2's BLAKE2s).
  *
  * Needs root to load the program; without it prints SKIP. The XSK
  * redirect group opens an AF_XDP socket on the loopback device of a
  * private network namespace; it sends nothing.
  *
- * Usage: bpf_test [BUILD_DIR] [-v]. Prints PASS/FAIL per group and
+ * Usage: bpf_test [BUILD_DIR] [-v] [--frames N] [--seed N]
+ *   --frames N   random frames in all (default 100000; `make bpf-random`
+ *                runs 1000000), split 40/30/30 between random bytes,
+ *                mutated fixtures and random descriptions
+ *   --seed N     another fixed seed
+ * Prints PASS/FAIL per group, the time per frame of a few kinds, and
  * "N passed, N failed[, N skipped]".
  */
 #include <arpa/inet.h>
@@ -31,8 +39,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <blake2.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <time.h>
 
 #include "wgx_bpf.h"
 #include "wgx_wire.h"
@@ -45,17 +55,28 @@ enum {
 	KNOWN_INDEX = 0x0badc0de,
 	UNKNOWN_INDEX = 0x12345678,
 	MAX_FRAME = 2048,
-	MIN_FRAME = 14,	  /* ETH_HLEN: the smallest frame test_run takes */
-	FULL_DATA = 1452, /* a data message carrying a 1420-byte packet */
-	RANDOM_FRAMES = 40000,
-	RANDOM_MUTATIONS = 30000,
-	RANDOM_SPECS = 30000,
+	MIN_FRAME = 14,	       /* ETH_HLEN: the smallest frame test_run takes */
+	FULL_DATA = 1452,      /* a data message carrying a 1420-byte packet */
+	RANDOM_TOTAL = 100000, /* split 40/30/30, see the top */
+	MAX_RANDOM_TOTAL = 100000000,
+	MAX_EXT = 8,
+	DENIED_SRC = 200, /* the denied IPv4 source (source_addr()) */
+	DENIED64 = 9,	  /* the denied IPv6 /64 (spec.src64) */
 };
 
+/* IPv6 extension headers a test frame can carry, in order. */
 enum ext_hdr {
 	EXT_NONE = 0,
-	EXT_HOPOPTS, /* IPv6 hop-by-hop options header before UDP */
-	EXT_FRAG,    /* IPv6 fragment header before UDP */
+	EXT_HOPOPTS,	/* hop-by-hop options, 8 bytes */
+	EXT_DEST,	/* destination options, 8 bytes */
+	EXT_DEST_LONG,	/* destination options, 24 bytes */
+	EXT_ROUTING,	/* routing header, 8 bytes */
+	EXT_AH,		/* authentication header, 16 bytes */
+	EXT_FRAG,	/* fragment header: first fragment (M set) */
+	EXT_FRAG_LATER, /* fragment header: offset 1448, M set */
+	EXT_FRAG_WHOLE, /* fragment header: offset 0, M clear (atomic) */
+	EXT_MOBILITY,	/* mobility header: not walked */
+	EXT_KINDS,
 };
 
 /* What a test frame looks like; zero fields take the ordinary value. */
@@ -67,19 +88,21 @@ struct spec {
 	uint8_t ihl;	   /* non-zero: its low 4 bits instead of 5 + options */
 	uint8_t ip_opts;   /* IPv4 option bytes, a multiple of 4 */
 	uint16_t frag_off; /* IPv4 flags and fragment offset */
-	uint8_t ext;	   /* enum ext_hdr */
-	uint8_t proto;	   /* non-zero: L4 protocol instead of UDP */
-	bool not_local;	   /* to another host's address */
-	uint8_t src;	   /* which source address */
-	uint16_t dport;	   /* non-zero: instead of the listen port */
-	uint32_t word;	   /* first WireGuard word, little-endian */
-	int wg_len;	   /* UDP payload bytes */
-	uint32_t index;	   /* receiver index at offset 4 */
-	int udp_len_delta; /* added to the UDP length field */
-	int ip_len_delta;  /* added to the IP length field */
-	int ip_extra;	   /* IP payload bytes after the UDP datagram */
-	int pad;	   /* frame bytes after the IP packet */
-	int cut;	   /* bytes cut off the end */
+	uint8_t ext[MAX_EXT]; /* enum ext_hdr, up to the first EXT_NONE */
+	uint8_t proto;	      /* non-zero: L4 protocol instead of UDP */
+	bool not_local;	      /* to another host's address */
+	uint8_t src;	      /* which source address */
+	uint8_t src64;	      /* IPv6: which /64 it is in */
+	uint16_t dport;	      /* non-zero: instead of the listen port */
+	uint32_t word;	      /* first WireGuard word, little-endian */
+	int wg_len;	      /* UDP payload bytes */
+	uint32_t index;	      /* receiver index at offset 4 */
+	int udp_len_delta;    /* added to the UDP length field */
+	int ip_len_delta;     /* added to the IP length field */
+	int ip_extra;	      /* IP payload bytes after the UDP datagram */
+	int pad;	      /* frame bytes after the IP packet */
+	int cut;	      /* bytes cut off the end */
+	bool bad_mac1;	      /* an initiation or response with a wrong mac1 */
 };
 
 struct fixture {
@@ -110,6 +133,14 @@ static const char *const stat_names[] = {
 #undef STAT_NAME
 };
 
+/* Any 32 bytes: the program only ever sees the mac1 key derived from it. */
+static const uint8_t test_public_key[32] = {
+	0x5c, 0x2a, 0x9f, 0x31, 0x07, 0xe4, 0x66, 0x18, 0xd1, 0x42, 0xbb,
+	0x7e, 0x03, 0x90, 0x2d, 0xc5, 0x6a, 0x14, 0xf8, 0x81, 0x3b, 0x57,
+	0xe0, 0x09, 0xa6, 0x72, 0x1d, 0xcf, 0x48, 0x95, 0x2e, 0x60,
+};
+static uint8_t mac1_key[32];
+
 static const uint8_t local4[4] = { 192, 0, 2, 1 };
 static const uint8_t other4[4] = { 192, 0, 2, 99 };
 static const uint8_t local6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
@@ -117,6 +148,7 @@ static const uint8_t other6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 };
 
 static struct wgxdp *skel;
 static int prog_fd;
+static unsigned long random_total = RANDOM_TOTAL;
 static int ncpus;
 static struct wgx_xdp_counter *percpu; /* one value per possible CPU */
 static bool verbose;
@@ -168,7 +200,9 @@ static int stat_verdict(int stat)
 		return XDP_REDIRECT;
 	case ST(DROP_MALFORMED):
 	case ST(DROP_UNKNOWN_INDEX):
-	case ST(DROP_HANDSHAKE_BUDGET):
+	case ST(DROP_FRAGMENT):
+	case ST(DROP_BAD_MAC1):
+	case ST(DROP_DENIED):
 		return XDP_DROP;
 	case ST(ABORTED):
 		return XDP_ABORTED;
@@ -180,6 +214,7 @@ static int stat_verdict(int stat)
 /* ---- frames ---- */
 
 static uint64_t rng_state = 0x7767786470ULL; /* fixed: runs repeat */
+static uint64_t seed;
 
 static uint64_t rng(void)
 {
@@ -228,6 +263,7 @@ static void source_addr(const struct spec *s, uint8_t *addr)
 
 	if (s->v6) {
 		memcpy(addr, base6, 16);
+		addr[7] = s->src64;
 		addr[15] = 10 + s->src;
 	} else {
 		memcpy(addr, base4, 4);
@@ -235,15 +271,87 @@ static void source_addr(const struct spec *s, uint8_t *addr)
 	}
 }
 
+static int ext_count(const struct spec *s)
+{
+	int n = 0;
+
+	while (n < MAX_EXT && s->ext[n] != EXT_NONE)
+		n++;
+	return n;
+}
+
+static int ext_len(uint8_t kind)
+{
+	switch (kind) {
+	case EXT_DEST_LONG:
+		return 24;
+	case EXT_AH:
+		return 16;
+	default:
+		return 8;
+	}
+}
+
+static uint8_t ext_nexthdr(uint8_t kind)
+{
+	switch (kind) {
+	case EXT_HOPOPTS:
+		return 0;
+	case EXT_DEST:
+	case EXT_DEST_LONG:
+		return 60;
+	case EXT_ROUTING:
+		return 43;
+	case EXT_AH:
+		return 51;
+	case EXT_MOBILITY:
+		return 135;
+	default:
+		return 44;
+	}
+}
+
+/* One extension header of kind at p whose next header is next. */
+static int put_ext(uint8_t *p, uint8_t kind, uint8_t next)
+{
+	int len = ext_len(kind);
+
+	memset(p, 0, len);
+	p[0] = next;
+	switch (kind) {
+	case EXT_AH:
+		p[1] = len / 4 - 2;
+		break;
+	case EXT_FRAG:
+		put16(p + 2, 1); /* offset 0, more fragments */
+		break;
+	case EXT_FRAG_LATER:
+		put16(p + 2, (1448 / 8) << 3 | 1);
+		break;
+	case EXT_FRAG_WHOLE:
+		break;
+	default:
+		p[1] = len / 8 - 1;
+		if (kind != EXT_ROUTING && len > 2) {
+			p[2] = 1; /* PadN over the rest */
+			p[3] = len - 4;
+		}
+		break;
+	}
+	return len;
+}
+
 /* Ethernet, VLAN tags, IP and UDP headers; returns the header length. */
 static int build_headers(const struct spec *s, uint8_t *f, int udp_total,
 			 int ip_payload)
 {
 	static const uint16_t tags[3] = { 0x88a8, 0x8100, 0x8100 };
-	int n = 0, i, ihl_bytes, ext = s->ext != EXT_NONE ? 8 : 0;
+	int n = 0, i, ihl_bytes, ext = 0, next = ext_count(s);
 	uint8_t proto = s->proto ? s->proto : IPPROTO_UDP;
 	uint8_t *ip;
 
+	for (i = 0; i < next; i++)
+		ext += ext_len(s->ext[i]);
 	memcpy(f, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
 	n = 12;
 	for (i = 0; i < s->vlans; i++) {
@@ -263,24 +371,15 @@ static int build_headers(const struct spec *s, uint8_t *f, int udp_total,
 	if (s->v6) {
 		ip[0] = (s->ip_version ? s->ip_version : 6) << 4;
 		put16(ip + 4, ext + ip_payload + s->ip_len_delta);
-		ip[6] = s->ext == EXT_HOPOPTS ? 0
-			: s->ext == EXT_FRAG  ? 44
-					      : proto;
+		ip[6] = next ? ext_nexthdr(s->ext[0]) : proto;
 		ip[7] = 64;
 		source_addr(s, ip + 8);
 		memcpy(ip + 24, s->not_local ? other6 : local6, 16);
 		n += 40;
-		if (ext) {
-			memset(f + n, 0, 8);
-			f[n] = proto;
-			if (s->ext == EXT_HOPOPTS) {
-				f[n + 2] = 1; /* PadN over the other 4 */
-				f[n + 3] = 4;
-			} else {
-				put16(f + n + 2, 1); /* more fragments */
-			}
-			n += 8;
-		}
+		for (i = 0; i < next; i++)
+			n += put_ext(f + n, s->ext[i],
+				     i + 1 < next ? ext_nexthdr(s->ext[i + 1])
+						  : proto);
 	} else {
 		ihl_bytes = 20 + s->ip_opts;
 		ip[0] = 0x40 | (s->ihl ? s->ihl & 0x0f : ihl_bytes / 4);
@@ -308,6 +407,26 @@ static int build_headers(const struct spec *s, uint8_t *f, int udp_total,
 	return n + 8;
 }
 
+/* mac1 of an initiation or response of its exact size, as a peer who
+ * knows test_public_key makes it (the key as cookie.c derives it). */
+static bool has_mac1(const struct spec *s)
+{
+	return (s->word == WGX_MSG_INITIATION &&
+		s->wg_len == WGX_MSG_INITIATION_LEN) ||
+	       (s->word == WGX_MSG_RESPONSE &&
+		s->wg_len == WGX_MSG_RESPONSE_LEN);
+}
+
+static void put_mac1(uint8_t *msg, int len, bool bad)
+{
+	int cover = len - 2 * WGX_MAC_LEN;
+
+	blake2s(msg + cover, msg, mac1_key, WGX_MAC_LEN, cover,
+		sizeof(mac1_key));
+	if (bad)
+		msg[cover + rng_below(WGX_MAC_LEN)] ^= 1 << rng_below(8);
+}
+
 /* Builds the frame s describes into f; returns its length. */
 static int build(const struct spec *s, uint8_t *f)
 {
@@ -325,6 +444,8 @@ static int build(const struct spec *s, uint8_t *f)
 		put_le32(f + n, s->word);
 	if (s->wg_len >= 8)
 		put_le32(f + n + 4, s->index);
+	if (has_mac1(s))
+		put_mac1(f + n, s->wg_len, s->bad_mac1);
 	len = n + s->wg_len + s->ip_extra + s->pad - s->cut;
 	return len < 0 ? 0 : len;
 }
@@ -421,17 +542,49 @@ static void run_table(const char *group, const struct fixture *t, size_t n)
 
 /* ---- maps ---- */
 
-static int set_config(uint16_t port, uint16_t flags, uint32_t rate,
-		      uint32_t burst)
+/* The derived key, as wgx_cookie_checker_set_public_key() makes it. */
+static void mac1_key_init(void)
 {
-	struct wgx_xdp_config cfg = { .listen_port = port,
-				      .flags = flags,
-				      .hs_rate = rate,
-				      .hs_burst = burst };
+	uint8_t in[8 + 32];
+
+	memcpy(in, "mac1----", 8);
+	memcpy(in + 8, test_public_key, 32);
+	blake2s(mac1_key, in, NULL, sizeof(mac1_key), sizeof(in), 0);
+}
+
+/* Listen port and flags, with the test's mac1 key (WGX_XDP_MAC1 on by
+ * default: what the agent sets once it has a key). */
+static int set_config_key(uint16_t port, uint16_t flags, const uint8_t *key)
+{
+	struct wgx_xdp_config cfg = { .listen_port = port, .flags = flags };
 	__u32 zero = 0;
 
+	memcpy(cfg.mac1_key, key, sizeof(cfg.mac1_key));
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.wgx_config), &zero,
 				   &cfg, BPF_ANY);
+}
+
+static int set_config(uint16_t port, uint16_t flags)
+{
+	return set_config_key(port, flags, mac1_key);
+}
+
+/* Deny the source of s (its /64 for IPv6) for ms milliseconds from now
+ * (negative: expired that long ago), keyed as the agent keys it. */
+static int deny(const struct spec *s, long ms)
+{
+	struct wgx_addr_key key = { .family = s->v6 ? 6 : 4 };
+	struct wgx_deny_value val;
+	uint8_t addr[16] = { 0 };
+	struct timespec ts;
+
+	source_addr(s, addr);
+	memcpy(key.addr, addr, s->v6 ? WGX_DENY_PREFIX6 : WGX_DENY_PREFIX4);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	val.until_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec +
+		       (uint64_t)(ms * 1000000);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.wgx_deny), &key, &val,
+				   BPF_ANY);
 }
 
 static int add_local(uint8_t family, const uint8_t *addr)
@@ -456,8 +609,11 @@ static int add_session(uint32_t index)
 
 static int fill_maps(void)
 {
-	if (set_config(LISTEN_PORT, 0, 1, 5) || add_local(4, local4) ||
-	    add_local(6, local6) || add_session(KNOWN_INDEX))
+	mac1_key_init();
+	if (set_config(LISTEN_PORT, WGX_XDP_MAC1) || add_local(4, local4) ||
+	    add_local(6, local6) || add_session(KNOWN_INDEX) ||
+	    deny(&(struct spec){ .src = DENIED_SRC }, 3600 * 1000) ||
+	    deny(&(struct spec){ .v6 = true, .src64 = DENIED64 }, 3600 * 1000))
 		return -errno;
 	return 0;
 }
@@ -538,10 +694,10 @@ static const struct fixture ipv6_fixtures[] = {
 	   .v6 = true, DATA(FULL_DATA, KNOWN_INDEX)),
 	FX("initiation 149", DROP, DROP_MALFORMED, .v6 = true,
 	   WG(WGX_MSG_INITIATION, 149)),
-	FX("hop-by-hop header before udp", PASS, PASS_OTHER, .v6 = true,
-	   .ext = EXT_HOPOPTS, INIT),
-	FX("fragment header", PASS, PASS_FRAGMENT, .v6 = true, .ext = EXT_FRAG,
-	   INIT),
+	FX("hop-by-hop header before udp", PASS, PASS_HANDSHAKE, .v6 = true,
+	   .ext = { EXT_HOPOPTS }, INIT),
+	FX("fragment header, first fragment", PASS, PASS_FRAGMENT, .v6 = true,
+	   .ext = { EXT_FRAG }, INIT),
 	FX("version 4 in an IPv6 ethertype", PASS, PASS_OTHER, .v6 = true,
 	   .ip_version = 4, INIT),
 	FX("header cut at 39 bytes", PASS, PASS_OTHER, .v6 = true, .wg_len = 0,
@@ -559,27 +715,146 @@ static const struct fixture ipv6_fixtures[] = {
 	FX("udp to port 53", PASS, PASS_OTHER, .v6 = true, .dport = 53, INIT),
 };
 
+/*
+ * Fragments. A later one is passed untouched; the first is judged by its
+ * WireGuard header (the UDP length is the whole datagram's: 8 + wg_len),
+ * and what passes is counted as a fragment whatever it holds.
+ */
 static const struct fixture fragment_fixtures[] = {
-	FX("MF set", PASS, PASS_FRAGMENT, .frag_off = 0x2000,
+	FX("MF set, known index", PASS, PASS_FRAGMENT, .frag_off = 0x2000,
 	   DATA(64, KNOWN_INDEX)),
+	FX("MF set, unknown index", DROP, DROP_FRAGMENT, .frag_off = 0x2000,
+	   DATA(64, UNKNOWN_INDEX)),
+	FX("MF set, 1452-byte datagram, unknown index", DROP, DROP_FRAGMENT,
+	   .frag_off = 0x2000, DATA(FULL_DATA, UNKNOWN_INDEX)),
+	FX("MF set, initiation", PASS, PASS_FRAGMENT, .frag_off = 0x2000, INIT),
+	FX("MF set, initiation with a bad mac1 (not checkable)", PASS,
+	   PASS_FRAGMENT, .frag_off = 0x2000, INIT, .bad_mac1 = true),
+	FX("MF set, initiation from a denied source", DROP, DROP_FRAGMENT,
+	   .frag_off = 0x2000, .src = DENIED_SRC, INIT),
+	FX("ipv6 first fragment, response from a denied /64", DROP,
+	   DROP_FRAGMENT, .v6 = true, .src64 = DENIED64, .ext = { EXT_FRAG },
+	   RESP),
+	FX("MF set, cookie reply", PASS, PASS_FRAGMENT, .frag_off = 0x2000,
+	   COOKIE),
+	FX("MF set, initiation 147 (bad size)", DROP, DROP_FRAGMENT,
+	   .frag_off = 0x2000, WG(1, 147)),
+	FX("MF set, unknown type", DROP, DROP_FRAGMENT, .frag_off = 0x2000,
+	   WG(7, 64)),
+	FX("MF set, reserved byte set", DROP, DROP_FRAGMENT, .frag_off = 0x2000,
+	   WG(0x104, 64), .index = KNOWN_INDEX),
+	FX("MF set, udp length 7", DROP, DROP_FRAGMENT, .frag_off = 0x2000,
+	   DATA(64, KNOWN_INDEX), .udp_len_delta = -65),
+	FX("MF set, header only (too little to judge)", PASS, PASS_FRAGMENT,
+	   .frag_off = 0x2000, WG(4, 4)),
+	FX("MF set, to another port", PASS, PASS_OTHER, .frag_off = 0x2000,
+	   .dport = 53, DATA(64, UNKNOWN_INDEX)),
+	FX("MF set, to another host", PASS, PASS_NOT_LOCAL, .frag_off = 0x2000,
+	   .not_local = true, DATA(64, UNKNOWN_INDEX)),
+	FX("MF set, IP length past the frame", DROP, DROP_MALFORMED,
+	   .frag_off = 0x2000, .ip_len_delta = 1, DATA(64, UNKNOWN_INDEX)),
 	FX("offset 185", PASS, PASS_FRAGMENT, .frag_off = 185,
-	   DATA(64, KNOWN_INDEX)),
+	   DATA(64, UNKNOWN_INDEX)),
 	FX("MF and offset", PASS, PASS_FRAGMENT, .frag_off = 0x2001, INIT),
 	FX("largest offset", PASS, PASS_FRAGMENT, .frag_off = 0x1fff, INIT),
-	FX("MF set on a malformed message", PASS, PASS_FRAGMENT,
-	   .frag_off = 0x2000, WG(7, 3)),
-	FX("MF set, unknown index", PASS, PASS_FRAGMENT, .frag_off = 0x2000,
-	   DATA(64, UNKNOWN_INDEX)),
-	FX("tcp fragment", PASS, PASS_FRAGMENT, .frag_off = 0x2000,
+	FX("later fragment of malformed bytes", PASS, PASS_FRAGMENT,
+	   .frag_off = 0x2001, WG(7, 3)),
+	FX("tcp first fragment", PASS, PASS_OTHER, .frag_off = 0x2000,
 	   .proto = IPPROTO_TCP, INIT),
-	FX("fragment to another host", PASS, PASS_FRAGMENT, .frag_off = 8,
+	FX("later fragment to another host", PASS, PASS_FRAGMENT, .frag_off = 8,
 	   .not_local = true, INIT),
 	FX("DF set is not a fragment", PASS, PASS_HANDSHAKE, .frag_off = 0x4000,
 	   INIT),
 	FX("reserved flag is not a fragment", DROP, DROP_UNKNOWN_INDEX,
 	   .frag_off = 0x8000, DATA(32, UNKNOWN_INDEX)),
-	FX("ipv6 fragment header", PASS, PASS_FRAGMENT, .v6 = true,
-	   .ext = EXT_FRAG, DATA(32, KNOWN_INDEX)),
+	FX("ipv6 first fragment, known index", PASS, PASS_FRAGMENT, .v6 = true,
+	   .ext = { EXT_FRAG }, DATA(32, KNOWN_INDEX)),
+	FX("ipv6 first fragment, unknown index", DROP, DROP_FRAGMENT,
+	   .v6 = true, .ext = { EXT_FRAG }, DATA(32, UNKNOWN_INDEX)),
+	FX("ipv6 later fragment", PASS, PASS_FRAGMENT, .v6 = true,
+	   .ext = { EXT_FRAG_LATER }, DATA(32, UNKNOWN_INDEX)),
+	FX("ipv6 atomic fragment (offset 0, no M): whole", DROP,
+	   DROP_UNKNOWN_INDEX, .v6 = true, .ext = { EXT_FRAG_WHOLE },
+	   DATA(32, UNKNOWN_INDEX)),
+	FX("ipv6 first fragment after hop-by-hop", DROP, DROP_FRAGMENT,
+	   .v6 = true, .ext = { EXT_HOPOPTS, EXT_FRAG },
+	   DATA(32, UNKNOWN_INDEX)),
+};
+
+/* IPv6 extension headers are walked (up to six) so that they hide
+ * nothing from the checks; what cannot be walked is passed and counted. */
+static const struct fixture ext_fixtures[] = {
+	FX("hop-by-hop, unknown index", DROP, DROP_UNKNOWN_INDEX, .v6 = true,
+	   .ext = { EXT_HOPOPTS }, DATA(32, UNKNOWN_INDEX)),
+	FX("hop-by-hop, known index (passed, never redirected)", PASS,
+	   PASS_DATA, .v6 = true, .ext = { EXT_HOPOPTS },
+	   DATA(64, KNOWN_INDEX)),
+	FX("destination options, malformed", DROP, DROP_MALFORMED, .v6 = true,
+	   .ext = { EXT_DEST }, WG(2, 91)),
+	FX("24-byte destination options, initiation", PASS, PASS_HANDSHAKE,
+	   .v6 = true, .ext = { EXT_DEST_LONG }, INIT),
+	FX("routing header, bad mac1", DROP, DROP_BAD_MAC1, .v6 = true,
+	   .ext = { EXT_ROUTING }, INIT, .bad_mac1 = true),
+	FX("authentication header, unknown index", DROP, DROP_UNKNOWN_INDEX,
+	   .v6 = true, .ext = { EXT_AH }, DATA(32, UNKNOWN_INDEX)),
+	FX("six headers, unknown index", DROP, DROP_UNKNOWN_INDEX, .v6 = true,
+	   .ext = { EXT_HOPOPTS, EXT_DEST, EXT_ROUTING, EXT_AH, EXT_DEST_LONG,
+		    EXT_DEST },
+	   DATA(32, UNKNOWN_INDEX)),
+	FX("seven headers: not walked", PASS, PASS_IPV6_EXT, .v6 = true,
+	   .ext = { EXT_HOPOPTS, EXT_DEST, EXT_ROUTING, EXT_AH, EXT_DEST,
+		    EXT_DEST, EXT_DEST },
+	   DATA(32, UNKNOWN_INDEX)),
+	FX("mobility header: not walked", PASS, PASS_IPV6_EXT, .v6 = true,
+	   .ext = { EXT_MOBILITY }, DATA(32, UNKNOWN_INDEX)),
+	FX("hop-by-hop then mobility: not walked", PASS, PASS_IPV6_EXT,
+	   .v6 = true, .ext = { EXT_HOPOPTS, EXT_MOBILITY },
+	   DATA(32, UNKNOWN_INDEX)),
+	FX("hop-by-hop cut short", PASS, PASS_OTHER, .v6 = true,
+	   .ext = { EXT_HOPOPTS }, .wg_len = 0, .cut = 12),
+	FX("hop-by-hop to another port", PASS, PASS_OTHER, .v6 = true,
+	   .ext = { EXT_HOPOPTS }, .dport = 53, DATA(32, UNKNOWN_INDEX)),
+	FX("hop-by-hop to another host", PASS, PASS_NOT_LOCAL, .v6 = true,
+	   .ext = { EXT_HOPOPTS }, .not_local = true, DATA(32, UNKNOWN_INDEX)),
+	FX("hop-by-hop, payload length 1 short", DROP, DROP_MALFORMED,
+	   .v6 = true, .ext = { EXT_HOPOPTS }, .ip_len_delta = -1, INIT),
+};
+
+/* mac1 under the key the agent put in the config map. */
+static const struct fixture mac1_fixtures[] = {
+	FX("initiation, valid mac1", PASS, PASS_HANDSHAKE, INIT),
+	FX("initiation, bad mac1", DROP, DROP_BAD_MAC1, INIT, .bad_mac1 = true),
+	FX("response, valid mac1", PASS, PASS_HANDSHAKE, RESP),
+	FX("response, bad mac1", DROP, DROP_BAD_MAC1, RESP, .bad_mac1 = true),
+	FX("ipv6 initiation, bad mac1", DROP, DROP_BAD_MAC1, .v6 = true, INIT,
+	   .bad_mac1 = true),
+	FX("ipv6 response, two tags, valid mac1", PASS, PASS_HANDSHAKE,
+	   .v6 = true, .vlans = 2, RESP),
+	FX("initiation with 40 option bytes, bad mac1", DROP, DROP_BAD_MAC1,
+	   .ip_opts = 40, INIT, .bad_mac1 = true),
+	FX("initiation with padding after it, valid mac1", PASS, PASS_HANDSHAKE,
+	   .pad = 6, INIT),
+	FX("cookie reply (no mac1)", PASS, PASS_HANDSHAKE, COOKIE),
+};
+
+/* Sources the agent denied (fill_maps: IPv4 DENIED_SRC, the IPv6 /64
+ * DENIED64). */
+static const struct fixture deny_fixtures[] = {
+	FX("initiation", DROP, DROP_DENIED, .src = DENIED_SRC, INIT),
+	FX("response", DROP, DROP_DENIED, .src = DENIED_SRC, RESP),
+	FX("initiation with a bad mac1 (denied first)", DROP, DROP_DENIED,
+	   .src = DENIED_SRC, INIT, .bad_mac1 = true),
+	FX("cookie reply still passes", PASS, PASS_HANDSHAKE, .src = DENIED_SRC,
+	   COOKIE),
+	FX("known data still passes", PASS, PASS_DATA, .src = DENIED_SRC,
+	   DATA(64, KNOWN_INDEX)),
+	FX("ipv6 initiation", DROP, DROP_DENIED, .v6 = true, .src64 = DENIED64,
+	   INIT),
+	FX("another source", PASS, PASS_HANDSHAKE, .src = DENIED_SRC + 1, INIT),
+	FX("ipv6 another host of the same /64", DROP, DROP_DENIED, .v6 = true,
+	   .src = 77, .src64 = DENIED64, INIT),
+	FX("ipv6 the same host number in another /64", PASS, PASS_HANDSHAKE,
+	   .v6 = true, .src64 = DENIED64 + 1, INIT),
 };
 
 static const struct fixture udp_fixtures[] = {
@@ -718,6 +993,9 @@ static const struct table tables[] = {
 	TABLE("ipv4", ipv4_fixtures),
 	TABLE("ipv6", ipv6_fixtures),
 	TABLE("fragments", fragment_fixtures),
+	TABLE("ipv6 extension headers", ext_fixtures),
+	TABLE("mac1", mac1_fixtures),
+	TABLE("denied sources", deny_fixtures),
 	TABLE("udp length", udp_fixtures),
 	TABLE("wireguard types and sizes", wg_fixtures),
 	TABLE("reserved bytes", reserved_fixtures),
@@ -732,7 +1010,7 @@ static void test_config(void)
 	uint8_t frame[MAX_FRAME];
 	int len = build(&(struct spec){ INIT }, frame);
 
-	if (set_config(0, 0, 1, 5))
+	if (set_config(0, WGX_XDP_MAC1))
 		fail("config: %s", strerror(errno));
 	expect("listen port 0 passes an initiation", frame, len, XDP_PASS,
 	       ST(PASS_OTHER));
@@ -748,12 +1026,12 @@ static void test_config(void)
 	 * With ihl 4 the "UDP header" would start at the destination
 	 * address, whose last two bytes (2, 1) then read as port 513.
 	 */
-	if (set_config(0x0201, 0, 1, 5))
+	if (set_config(0x0201, WGX_XDP_MAC1))
 		fail("config: %s", strerror(errno));
 	len = build(&(struct spec){ .ihl = 4, INIT }, frame);
 	expect("ihl 4 never parsed as udp", frame, len, XDP_PASS,
 	       ST(PASS_OTHER));
-	if (set_config(LISTEN_PORT + 1, 0, 1, 5))
+	if (set_config(LISTEN_PORT + 1, WGX_XDP_MAC1))
 		fail("config: %s", strerror(errno));
 	len = build(&(struct spec){ DATA(32, UNKNOWN_INDEX) }, frame);
 	expect("another listen port passes ours", frame, len, XDP_PASS,
@@ -763,109 +1041,101 @@ static void test_config(void)
 		    frame);
 	expect("another listen port drops its unknown index", frame, len,
 	       XDP_DROP, ST(DROP_UNKNOWN_INDEX));
-	if (set_config(LISTEN_PORT, 0, 1, 5))
+	if (set_config(LISTEN_PORT, WGX_XDP_MAC1))
 		fail("config: %s", strerror(errno));
 	group_end("config");
 }
 
-static void expect_initiation(const char *name, bool v6, uint8_t src,
-			      int verdict, int stat)
+static void expect_spec(const char *name, const struct spec *s, int verdict,
+			int stat)
 {
-	struct spec s = { .v6 = v6, .src = src, INIT };
 	uint8_t frame[MAX_FRAME];
-	int len = build(&s, frame);
+	int len = build(s, frame);
 
 	expect(name, frame, len, verdict, stat);
 }
 
-/* Credit left in the bucket of IPv4 source src; -1 when there is none. */
-static long long bucket_tokens(uint8_t src)
+/* The mac1 check follows the config: on and off, and a new key. */
+static void test_mac1_config(void)
 {
-	struct spec s = { .src = src };
-	struct wgx_addr_key key = { .family = 4 };
-	struct wgx_hs_budget b;
+	struct spec init = { INIT }, resp = { RESP };
+	uint8_t other_key[32];
 
-	source_addr(&s, key.addr);
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.wgx_hs_budget), &key,
-				&b))
-		return -1;
-	return (long long)b.tokens_ns;
+	if (set_config(LISTEN_PORT, 0))
+		fail("config: %s", strerror(errno));
+	init.bad_mac1 = true;
+	expect_spec("mac1 check off: bad mac1 passes", &init, XDP_PASS,
+		    ST(PASS_HANDSHAKE));
+	if (set_config(LISTEN_PORT, WGX_XDP_MAC1))
+		fail("config: %s", strerror(errno));
+	expect_spec("mac1 check on: bad mac1 dropped", &init, XDP_DROP,
+		    ST(DROP_BAD_MAC1));
+
+	/* Another key (our private key changed): the old mac1 is wrong. */
+	memcpy(other_key, mac1_key, sizeof(other_key));
+	other_key[31] ^= 0x80;
+	if (set_config_key(LISTEN_PORT, WGX_XDP_MAC1, other_key))
+		fail("config: %s", strerror(errno));
+	init.bad_mac1 = false;
+	expect_spec("another key: initiation dropped", &init, XDP_DROP,
+		    ST(DROP_BAD_MAC1));
+	expect_spec("another key: response dropped", &resp, XDP_DROP,
+		    ST(DROP_BAD_MAC1));
+	if (set_config(LISTEN_PORT, WGX_XDP_MAC1))
+		fail("config: %s", strerror(errno));
+	expect_spec("our key again: initiation passes", &init, XDP_PASS,
+		    ST(PASS_HANDSHAKE));
+	group_end("mac1 follows the config");
 }
 
-static void test_budget(void)
+/*
+ * Every single bit of an initiation and a response flipped in turn: a
+ * flip in the covered bytes or in mac1 must be caught, one in mac2 must
+ * not matter (mac2 is the agent's business).
+ */
+static void test_mac1_bits(void)
 {
-	struct spec resp = { .src = 1, RESP };
+	static const struct spec specs[2] = { { INIT }, { RESP } };
 	uint8_t frame[MAX_FRAME];
-	char name[80];
-	int i, len;
+	int i, k, len, hdr, wg_len, cover, want;
 
-	/* 1 per second, burst 5: the test's runs are microseconds apart. */
-	if (set_config(LISTEN_PORT, WGX_XDP_UNDER_LOAD, 1, 5))
-		fail("config: %s", strerror(errno));
-	for (i = 0; i < 5; i++) {
-		snprintf(name, sizeof(name), "source 1 initiation %d of 5",
-			 i + 1);
-		expect_initiation(name, false, 1, XDP_PASS, ST(PASS_HANDSHAKE));
+	for (k = 0; k < 2; k++) {
+		len = build(&specs[k], frame);
+		wg_len = specs[k].wg_len;
+		hdr = len - wg_len;
+		cover = wg_len - 2 * WGX_MAC_LEN;
+		for (i = 4 * 8; i < wg_len * 8; i++) {
+			char name[64];
+
+			frame[hdr + i / 8] ^= 1 << (i % 8);
+			want = i / 8 < cover + WGX_MAC_LEN ? ST(DROP_BAD_MAC1)
+							   : ST(PASS_HANDSHAKE);
+			snprintf(name, sizeof(name), "%s bit %d flipped",
+				 k ? "response" : "initiation", i);
+			expect(name, frame, len, stat_verdict(want), want);
+			frame[hdr + i / 8] ^= 1 << (i % 8);
+		}
 	}
-	expect_initiation("source 1 initiation 6: over budget", false, 1,
-			  XDP_DROP, ST(DROP_HANDSHAKE_BUDGET));
-	expect_initiation("source 1 initiation 7: over budget", false, 1,
-			  XDP_DROP, ST(DROP_HANDSHAKE_BUDGET));
-	if (bucket_tokens(1) < 0 || bucket_tokens(1) >= 1000000000)
-		fail("source 1: bucket holds %lld ns, want under one token",
-		     bucket_tokens(1));
-	len = build(&resp, frame);
-	expect("source 1 response is not budgeted", frame, len, XDP_PASS,
-	       ST(PASS_HANDSHAKE));
-	expect_initiation("source 2 still passes", false, 2, XDP_PASS,
-			  ST(PASS_HANDSHAKE));
-	for (i = 0; i < 5; i++)
-		expect_initiation("ipv6 source 1 within budget", true, 1,
-				  XDP_PASS, ST(PASS_HANDSHAKE));
-	expect_initiation("ipv6 source 1 over budget", true, 1, XDP_DROP,
-			  ST(DROP_HANDSHAKE_BUDGET));
+	group_end("mac1: every bit of a message flipped");
+}
 
-	/* Not under load: no budget at all. */
-	if (set_config(LISTEN_PORT, 0, 1, 5))
-		fail("config: %s", strerror(errno));
-	expect_initiation("source 1 passes when not under load", false, 1,
-			  XDP_PASS, ST(PASS_HANDSHAKE));
+/* Deny entries end by their time; a new entry starts at once. */
+static void test_deny_time(void)
+{
+	struct spec s = { .src = 30, INIT };
+	struct spec s6 = { .v6 = true, .src64 = 30, INIT };
 
-	/* 100 per second, burst 1: one passes, then one per 10 ms. */
-	if (set_config(LISTEN_PORT, WGX_XDP_UNDER_LOAD, 100, 1))
-		fail("config: %s", strerror(errno));
-	expect_initiation("rate 100: first", false, 3, XDP_PASS,
-			  ST(PASS_HANDSHAKE));
-	expect_initiation("rate 100: second at once", false, 3, XDP_DROP,
-			  ST(DROP_HANDSHAKE_BUDGET));
-	usleep(30 * 1000);
-	expect_initiation("rate 100: after 30 ms, refilled", false, 3, XDP_PASS,
-			  ST(PASS_HANDSHAKE));
-	expect_initiation("rate 100: and empty again", false, 3, XDP_DROP,
-			  ST(DROP_HANDSHAKE_BUDGET));
-
-	/* Rate 0 never refills; burst 0 allows nothing. */
-	if (set_config(LISTEN_PORT, WGX_XDP_UNDER_LOAD, 0, 2))
-		fail("config: %s", strerror(errno));
-	expect_initiation("rate 0: first", false, 4, XDP_PASS,
-			  ST(PASS_HANDSHAKE));
-	expect_initiation("rate 0: second", false, 4, XDP_PASS,
-			  ST(PASS_HANDSHAKE));
-	usleep(20 * 1000);
-	expect_initiation("rate 0: third, no refill", false, 4, XDP_DROP,
-			  ST(DROP_HANDSHAKE_BUDGET));
-	/* 20 ms is far from a whole token: read the bucket itself. */
-	if (bucket_tokens(4) != 0)
-		fail("rate 0: the bucket refilled to %lld ns",
-		     (long long)bucket_tokens(4));
-	if (set_config(LISTEN_PORT, WGX_XDP_UNDER_LOAD, 10, 0))
-		fail("config: %s", strerror(errno));
-	expect_initiation("burst 0: nothing passes", false, 5, XDP_DROP,
-			  ST(DROP_HANDSHAKE_BUDGET));
-
-	if (set_config(LISTEN_PORT, 0, 1, 5))
-		fail("config: %s", strerror(errno));
-	group_end("handshake budget under load");
+	expect_spec("not denied", &s, XDP_PASS, ST(PASS_HANDSHAKE));
+	if (deny(&s, 2000) || deny(&s6, 2000))
+		fail("deny: %s", strerror(errno));
+	expect_spec("denied for 2 s", &s, XDP_DROP, ST(DROP_DENIED));
+	expect_spec("ipv6 denied for 2 s", &s6, XDP_DROP, ST(DROP_DENIED));
+	if (deny(&s, -1) || deny(&s6, -1))
+		fail("deny: %s", strerror(errno));
+	expect_spec("deny ended 1 ms ago", &s, XDP_PASS, ST(PASS_HANDSHAKE));
+	expect_spec("ipv6 deny ended 1 ms ago", &s6, XDP_PASS,
+		    ST(PASS_HANDSHAKE));
+	group_end("deny entries end by their time");
 }
 
 /*
@@ -959,7 +1229,8 @@ static bool accepts_wireguard(int stat)
 {
 	return stat == ST(PASS_HANDSHAKE) || stat == ST(PASS_DATA) ||
 	       stat == ST(REDIRECT_XSK) || stat == ST(DROP_UNKNOWN_INDEX) ||
-	       stat == ST(DROP_HANDSHAKE_BUDGET);
+	       stat == ST(DROP_BAD_MAC1) || stat == ST(DROP_DENIED) ||
+	       stat == ST(DROP_FRAGMENT);
 }
 
 /* Verdicts seen while stats are not read per frame, checked at the end
@@ -1137,10 +1408,11 @@ static void test_random_frames(void)
 {
 	uint8_t frame[MAX_FRAME];
 	struct tally t;
-	int i, len;
+	long i;
+	int len;
 
 	tally_start(&t);
-	for (i = 0; i < RANDOM_FRAMES; i++) {
+	for (i = 0; i < (long)(random_total * 4 / 10); i++) {
 		len = random_frame(frame);
 		tally_run(&t, "random frame", frame, len);
 	}
@@ -1153,10 +1425,11 @@ static void test_random_mutations(void)
 {
 	uint8_t frame[MAX_FRAME] = { 0 };
 	struct tally t;
-	int i, m, len, n, pos;
+	int m, len, n, pos;
+	long i;
 
 	tally_start(&t);
-	for (i = 0; i < RANDOM_MUTATIONS; i++) {
+	for (i = 0; i < (long)(random_total * 3 / 10); i++) {
 		const struct table *tb = &tables[rng_below(ARRAY_SIZE(tables))];
 		const struct fixture *fx = &tb->f[rng_below(tb->n)];
 
@@ -1187,31 +1460,139 @@ static void test_random_mutations(void)
 	group_end("random mutations of the fixtures");
 }
 
+/* The extension header chain of s as the program sees it: how many it
+ * walks and what it finds at the end. */
+struct chain {
+	bool too_long; /* more than six walkable headers */
+	bool other;    /* ends at a header it does not walk */
+	bool later;    /* a fragment header with an offset */
+	bool first;    /* a fragment header with M set, offset 0 */
+	bool any;      /* at least one header walked */
+};
+
+static struct chain chain_of(const struct spec *s)
+{
+	struct chain c = { 0 };
+	int i, n = ext_count(s);
+
+	for (i = 0; i < n; i++) {
+		if (s->ext[i] == EXT_MOBILITY) {
+			c.other = true;
+			return c;
+		}
+		if (i == 6) {
+			c.too_long = true;
+			return c;
+		}
+		if (s->ext[i] == EXT_FRAG_LATER) {
+			c.later = true;
+			return c;
+		}
+		if (s->ext[i] == EXT_FRAG)
+			c.first = true;
+		c.any = true;
+	}
+	return c;
+}
+
+static bool is_denied(const struct spec *s)
+{
+	return s->v6 ? s->src64 == DENIED64 : s->src == DENIED_SRC;
+}
+
+/* What the classifier must say about the first fragment built from s. */
+static int first_fragment_stat(const struct spec *s, bool known, int ip_hdr,
+			       int tot)
+{
+	uint32_t w = s->word;
+	int ulen = 8 + s->wg_len + s->udp_len_delta, mlen;
+
+	if (ip_hdr + 16 > tot)
+		return ST(PASS_FRAGMENT);
+	if (ulen < 8)
+		return ST(DROP_FRAGMENT);
+	mlen = ulen - 8;
+	if ((w == 1 && mlen == 148) || (w == 2 && mlen == 92))
+		return is_denied(s) ? ST(DROP_FRAGMENT) : ST(PASS_FRAGMENT);
+	if (w == 3 && mlen == 64)
+		return ST(PASS_FRAGMENT);
+	if (w == 4 && mlen >= 32)
+		return known ? ST(PASS_FRAGMENT) : ST(DROP_FRAGMENT);
+	return ST(DROP_FRAGMENT);
+}
+
 /* What the classifier must say about a frame built from s; an oracle
  * from the description, not from the bytes. */
 static int spec_stat(const struct spec *s, bool known)
 {
-	int hdr = s->v6 ? 40 : 20 + s->ip_opts;
-	int udp = 8 + s->wg_len;
-	int tot = hdr + udp + s->ip_extra + s->ip_len_delta;
-	int frame_ip = hdr + udp + s->ip_extra + s->pad;
+	struct chain c = chain_of(s);
+	int ext = 0, i, n = ext_count(s);
+	int hdr, udp = 8 + s->wg_len, tot, frame_ip;
 	int ulen = udp + s->udp_len_delta, mlen = ulen - 8;
+	bool denied = is_denied(s);
+	bool first = c.first || (!s->v6 && (s->frag_off & 0x2000));
 	uint32_t w = s->word;
 
-	if (s->frag_off & 0x3fff)
+	for (i = 0; i < n; i++)
+		ext += ext_len(s->ext[i]);
+	hdr = s->v6 ? 40 + ext : 20 + s->ip_opts;
+	tot = hdr + udp + s->ip_extra + s->ip_len_delta;
+	frame_ip = hdr + udp + s->ip_extra + s->pad;
+	if (!s->v6 && (s->frag_off & 0x1fff))
 		return ST(PASS_FRAGMENT);
+	if (s->v6 && c.later)
+		return ST(PASS_FRAGMENT);
+	if (s->v6 && (c.too_long || c.other))
+		return ST(PASS_IPV6_EXT);
 	if (s->dport && s->dport != LISTEN_PORT)
 		return ST(PASS_OTHER);
 	if (s->not_local)
 		return ST(PASS_NOT_LOCAL);
-	if (tot > frame_ip || ulen < 8 || hdr + ulen > tot || mlen < 32)
+	if (tot > frame_ip)
 		return ST(DROP_MALFORMED);
-	if ((w == 1 && mlen == 148) || (w == 2 && mlen == 92) ||
-	    (w == 3 && mlen == 64))
+	if (first)
+		return first_fragment_stat(s, known, hdr, tot);
+	if (ulen < 8 || hdr + ulen > tot || mlen < 32)
+		return ST(DROP_MALFORMED);
+	if ((w == 1 && mlen == 148) || (w == 2 && mlen == 92)) {
+		if (denied)
+			return ST(DROP_DENIED);
+		/* The mac1 put_mac1() wrote covers wg_len bytes; a UDP length
+		 * that differs moves what the program reads. */
+		if (s->bad_mac1 || s->wg_len != mlen)
+			return ST(DROP_BAD_MAC1);
+		return ST(PASS_HANDSHAKE);
+	}
+	if (w == 3 && mlen == 64)
 		return ST(PASS_HANDSHAKE);
 	if (w == 4)
 		return known ? ST(PASS_DATA) : ST(DROP_UNKNOWN_INDEX);
 	return ST(DROP_MALFORMED);
+}
+
+static void random_ext(struct spec *s)
+{
+	static const uint8_t walkable[] = { EXT_HOPOPTS, EXT_DEST,
+					    EXT_DEST_LONG, EXT_ROUTING,
+					    EXT_AH };
+	int i, n = 1 + rng_below(MAX_EXT);
+
+	for (i = 0; i < n; i++) {
+		switch (rng_below(12)) {
+		case 0:
+			s->ext[i] = EXT_FRAG;
+			break;
+		case 1:
+			s->ext[i] = EXT_FRAG_LATER;
+			break;
+		case 2:
+			s->ext[i] = EXT_MOBILITY;
+			break;
+		default:
+			s->ext[i] = walkable[rng_below(sizeof(walkable))];
+			break;
+		}
+	}
 }
 
 static void random_spec(struct spec *s)
@@ -1225,9 +1606,17 @@ static void random_spec(struct spec *s)
 		s->ip_opts = 4 * rng_below(11);
 	if (!s->v6 && rng_below(20) == 0)
 		s->frag_off = 1 + rng_below(0x3fff);
+	else if (!s->v6 && rng_below(20) == 0)
+		s->frag_off = 0x2000; /* a first fragment */
+	if (s->v6 && rng_below(8) == 0)
+		random_ext(s);
 	s->not_local = rng_below(5) == 0;
 	if (rng_below(5) == 0)
 		s->dport = rng_below(2) ? 53 : 1 + rng_below(65535);
+	if (rng_below(10) == 0)
+		s->src = DENIED_SRC;
+	if (s->v6 && rng_below(10) == 0)
+		s->src64 = DENIED64;
 	s->word = 1 + rng_below(4);
 	if (rng_below(10) == 0)
 		s->word = (uint32_t)rng();
@@ -1239,6 +1628,7 @@ static void random_spec(struct spec *s)
 		s->wg_len = 32 + rng_below(FULL_DATA - 32 + 1);
 	else
 		s->wg_len = rng_below(1500);
+	s->bad_mac1 = rng_below(4) == 0;
 	s->index = rng_below(2) ? KNOWN_INDEX : (uint32_t)rng();
 	if (rng_below(5) == 0)
 		s->udp_len_delta = (int)rng_below(21) - 10;
@@ -1248,6 +1638,9 @@ static void random_spec(struct spec *s)
 		s->pad = 1 + rng_below(16);
 	if (rng_below(10) == 0)
 		s->ip_extra = 1 + rng_below(16);
+	/* A (maybe) first fragment holds at least the 8-byte prefix. */
+	if ((s->frag_off || s->ext[0]) && s->wg_len < 8)
+		s->wg_len = 8 + rng_below(200);
 	/* Keep the length fields from going below zero. */
 	if (8 + s->wg_len + s->udp_len_delta < 0)
 		s->udp_len_delta = 0;
@@ -1259,31 +1652,87 @@ static void test_random_specs(void)
 {
 	uint8_t frame[MAX_FRAME];
 	struct wgx_xdp_counter prev[WGX_XDP_STAT_COUNT];
+	unsigned long i, n = random_total - random_total * 4 / 10 -
+			     random_total * 3 / 10;
 	struct spec s;
 	struct tally t;
-	int i, len, v, stat, want;
+	int len, v, stat, want;
 
 	tally_start(&t);
 	if (read_stats(prev))
 		fail("stats: %s", strerror(errno));
-	for (i = 0; i < RANDOM_SPECS; i++) {
+	for (i = 0; i < n; i++) {
 		random_spec(&s);
 		len = build(&s, frame);
 		want = spec_stat(&s, s.index == KNOWN_INDEX);
 		v = tally_run(&t, "random spec", frame, len);
 		stat = last_stat(prev);
 		if (v >= 0 && (stat != want || v != stat_verdict(want)))
-			fail("random spec %d: v6 %d vlans %d opts %d frag %#x "
-			     "port %u nonlocal %d word %#x len %d udp%+d "
-			     "ip%+d pad %d extra %d: %s, want %s",
-			     i, s.v6, s.vlans, s.ip_opts, s.frag_off, s.dport,
-			     s.not_local, s.word, s.wg_len, s.udp_len_delta,
+			fail("random spec %lu: v6 %d vlans %d opts %d frag %#x "
+			     "ext %d,%d,%d port %u nonlocal %d src %d/%d "
+			     "word %#x len %d mac1 %s udp%+d ip%+d pad %d "
+			     "extra %d: %s, want %s",
+			     i, s.v6, s.vlans, s.ip_opts, s.frag_off, s.ext[0],
+			     s.ext[1], s.ext[2], s.dport, s.not_local, s.src,
+			     s.src64, s.word, s.wg_len,
+			     s.bad_mac1 ? "bad" : "good", s.udp_len_delta,
 			     s.ip_len_delta, s.pad, s.ip_extra,
 			     stat >= 0 ? stat_names[stat] : "?",
 			     stat_names[want]);
 	}
 	tally_check(&t, "random specs");
 	group_end("random well-formed and near-miss messages");
+}
+
+/* ---- cost ---- */
+
+/* The program's own time per frame over many runs (the kernel's clock
+ * around the repeated runs, no syscall per frame). */
+static double ns_per_frame(const struct spec *s)
+{
+	uint8_t frame[MAX_FRAME];
+	struct bpf_test_run_opts opts = { .sz = sizeof(opts),
+					  .data_in = frame,
+					  .repeat = 200000 };
+
+	opts.data_size_in = build(s, frame);
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return -1;
+	return opts.duration;
+}
+
+static void print_costs(void)
+{
+	static const struct {
+		const char *what;
+		struct spec s;
+		uint16_t flags;
+	} kinds[] = {
+		{ "initiation, mac1 checked", { INIT }, WGX_XDP_MAC1 },
+		{ "initiation, bad mac1 dropped",
+		  { INIT, .bad_mac1 = true },
+		  WGX_XDP_MAC1 },
+		{ "initiation, mac1 check off", { INIT }, 0 },
+		{ "response, mac1 checked", { RESP }, WGX_XDP_MAC1 },
+		{ "1452-byte data, known index",
+		  { DATA(FULL_DATA, KNOWN_INDEX) },
+		  WGX_XDP_MAC1 },
+		{ "data, unknown index",
+		  { DATA(32, UNKNOWN_INDEX) },
+		  WGX_XDP_MAC1 },
+		{ "initiation, denied source",
+		  { INIT, .src = DENIED_SRC },
+		  WGX_XDP_MAC1 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (set_config(LISTEN_PORT, kinds[i].flags))
+			return;
+		printf("# cost: %-30s %6.0f ns per frame\n", kinds[i].what,
+		       ns_per_frame(&kinds[i].s));
+	}
+	set_config(LISTEN_PORT, WGX_XDP_MAC1);
 }
 
 /* ---- main ---- */
@@ -1314,11 +1763,32 @@ int main(int argc, char **argv)
 	size_t i;
 	int err;
 
-	for (i = 1; i < (size_t)argc; i++)
-		if (!strcmp(argv[i], "-v"))
+	for (i = 1; i < (size_t)argc; i++) {
+		char *end;
+
+		if (!strcmp(argv[i], "-v")) {
 			verbose = true;
+		} else if (!strcmp(argv[i], "--frames") &&
+			   i + 1 < (size_t)argc) {
+			random_total = strtoul(argv[++i], &end, 10);
+			if (*end || random_total < 10 ||
+			    random_total > MAX_RANDOM_TOTAL) {
+				fprintf(stderr, "bpf_test: --frames 10..%d\n",
+					MAX_RANDOM_TOTAL);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--seed") && i + 1 < (size_t)argc) {
+			rng_state = strtoull(argv[++i], &end, 0);
+			if (*end || !rng_state) {
+				fprintf(stderr, "bpf_test: --seed: a non-zero "
+						"number\n");
+				return 2;
+			}
+		}
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(quiet_print);
+	seed = rng_state;
 
 	skel = wgxdp__open_and_load();
 	if (!skel) {
@@ -1350,11 +1820,16 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(tables); i++)
 		run_table(tables[i].group, tables[i].f, tables[i].n);
 	test_config();
-	test_budget();
+	test_mac1_config();
+	test_mac1_bits();
+	test_deny_time();
 	test_truncations();
 	test_random_frames();
 	test_random_mutations();
 	test_random_specs();
+	printf("# %lu random frames, seed %#llx\n", random_total,
+	       (unsigned long long)seed);
+	print_costs();
 	/* Last: it moves the process into a new network namespace. */
 	test_redirect();
 out:

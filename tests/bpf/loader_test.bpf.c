@@ -54,10 +54,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, WGX_XDP_MAX_BUDGET_SOURCES);
+	__uint(max_entries, WGX_XDP_MAX_DENY);
 	__type(key, struct wgx_addr_key);
-	__type(value, struct wgx_hs_budget);
-} wgx_hs_budget SEC(".maps");
+	__type(value, struct wgx_deny_value);
+} wgx_deny SEC(".maps");
 
 SEC("xdp")
 int wgx_xdp(struct xdp_md *ctx)

@@ -5,15 +5,17 @@
  * stderr. Run it inside the test's network namespace.
  *
  *   attach IFACE MODE [--obj PATH] [--force] [--reclaim] [--hold]
- *       prints mode=, dispatcher=, prog_id=; with --hold, then "ready"
- *       and waits for SIGTERM/SIGINT to detach (kill -9 leaves program
- *       and pins behind, like a crashed daemon); without it, exits with
- *       program and pins left in place
+ *       prints mode=, dispatcher=, link=, prog_id=; with --hold, then
+ *       "ready" and waits for SIGTERM/SIGINT to detach (kill -9 leaves
+ *       the pins behind, like a crashed daemon, and the program only when
+ *       it went into libxdp's dispatcher); without it, exits at once,
+ *       leaving the pins (and the program, in a dispatcher)
  *   detach IFACE            from the pins
  *   reclaim IFACE           prints reclaimed=0|1
  *   query IFACE             prints what is on IFACE
  *   session-add IFACE INDEX PEER SLOT | session-del IFACE INDEX
- *   config IFACE PORT FLAGS HS_RATE HS_BURST
+ *   config IFACE PORT FLAGS [MAC1_KEY_HEX]
+ *   deny IFACE ADDR MS      deny ADDR's source (IPv6: its /64) for MS ms
  *   addrs IFACE [ADDR...]   replaces the local_addrs set
  *   stats IFACE             one "name packets bytes" line per counter
  *
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/loader.h"
@@ -35,7 +38,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: loader_test_drv [-v] attach|detach|reclaim|query|"
-		"session-add|session-del|config|addrs|stats IFACE ...\n");
+		"session-add|session-del|config|deny|addrs|stats IFACE "
+		"...\n");
 	return 2;
 }
 
@@ -59,8 +63,9 @@ static unsigned long num(const char *s)
 
 static void print_loader(const struct wgx_loader *ld)
 {
-	printf("mode=%s\ndispatcher=%d\nprog_id=%u\n",
-	       wgx_loader_mode_name(ld->mode), ld->dispatcher, ld->prog_id);
+	printf("mode=%s\ndispatcher=%d\nlink=%d\nprog_id=%u\n",
+	       wgx_loader_mode_name(ld->mode), ld->dispatcher, ld->link_fd >= 0,
+	       ld->prog_id);
 	fflush(stdout);
 }
 
@@ -151,6 +156,34 @@ static int cmd_addrs(struct wgx_loader *ld, int argc, char **argv)
 	return wgx_loader_set_local_addrs(ld, keys, (size_t)argc);
 }
 
+/* 64 hex digits into a 32-byte key; 2 on a bad one (usage). */
+static int hex_key(const char *s, uint8_t key[32])
+{
+	for (int i = 0; i < 32; i++) {
+		unsigned int b;
+
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return 2;
+		key[i] = (uint8_t)b;
+	}
+	return strlen(s) == 64 ? 0 : 2;
+}
+
+static int cmd_deny(struct wgx_loader *ld, const char *addr, unsigned long ms)
+{
+	struct wgx_addr_key key;
+	struct timespec ts;
+
+	if (parse_addr(addr, &key))
+		return 2;
+	if (key.family == 6)
+		memset(key.addr + WGX_DENY_PREFIX6, 0, 16 - WGX_DENY_PREFIX6);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return wgx_loader_deny(ld, &key,
+			       (uint64_t)ts.tv_sec * 1000000000ULL +
+				       (uint64_t)ts.tv_nsec + ms * 1000000ULL);
+}
+
 static int cmd_stats(struct wgx_loader *ld)
 {
 	struct wgx_xdp_counter c[WGX_XDP_STAT_COUNT];
@@ -179,14 +212,16 @@ static int cmd_maps(const char *cmd, int argc, char **argv)
 					     (uint8_t)num(argv[3]));
 	} else if (!strcmp(cmd, "session-del") && argc == 2) {
 		err = wgx_loader_session_del(&ld, (uint32_t)num(argv[1]));
-	} else if (!strcmp(cmd, "config") && argc == 5) {
+	} else if (!strcmp(cmd, "config") && (argc == 3 || argc == 4)) {
 		struct wgx_xdp_config cfg = {
 			.listen_port = (uint16_t)num(argv[1]),
 			.flags = (uint16_t)num(argv[2]),
-			.hs_rate = (uint32_t)num(argv[3]),
-			.hs_burst = (uint32_t)num(argv[4]),
 		};
-		err = wgx_loader_set_config(&ld, &cfg);
+		err = argc == 4 ? hex_key(argv[3], cfg.mac1_key) : 0;
+		if (!err)
+			err = wgx_loader_set_config(&ld, &cfg);
+	} else if (!strcmp(cmd, "deny") && argc == 3) {
+		err = cmd_deny(&ld, argv[1], num(argv[2]));
 	} else if (!strcmp(cmd, "addrs")) {
 		err = cmd_addrs(&ld, argc - 1, argv + 1);
 	} else if (!strcmp(cmd, "stats") && argc == 1) {

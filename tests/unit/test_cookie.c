@@ -333,6 +333,32 @@ static void test_no_identity(void)
 	pair_wipe(&p);
 }
 
+/* The key handed to the XDP program is the vector's mac1 key, and none
+ * (all zero, false) without an identity. */
+static void test_mac1_key_export(void)
+{
+	struct wgx_cookie_checker c;
+	uint8_t out[32];
+	struct keys k;
+
+	if (!load_keys(&k)) {
+		CHECK(!"handshake vectors");
+		return;
+	}
+	wgx_cookie_checker_init(&c);
+	memset(out, 0xaa, sizeof(out));
+	CHECK(!wgx_cookie_checker_mac1_key(&c, out));
+	CHECK(wgx_crypto_is_zero(out, sizeof(out)));
+	wgx_cookie_checker_set_public_key(&c, k.resp_pub);
+	CHECK(wgx_cookie_checker_mac1_key(&c, out));
+	CHECK_MEM(out, k.mac1_resp, 32);
+	wgx_cookie_checker_set_public_key(&c, NULL);
+	memset(out, 0xaa, sizeof(out));
+	CHECK(!wgx_cookie_checker_mac1_key(&c, out));
+	CHECK(wgx_crypto_is_zero(out, sizeof(out)));
+	wgx_cookie_checker_wipe(&c);
+}
+
 static void test_wrong_lengths(void)
 {
 	/* Empty, short, the cookie reply's, one off either size, long. */
@@ -805,6 +831,8 @@ static const struct wgx_test cookie_tests[] = {
 	{ "cookie: wrong public key fails mac1", test_wrong_public_key },
 	{ "cookie: public key change recomputes keys", test_public_key_change },
 	{ "cookie: no identity fails closed", test_no_identity },
+	{ "cookie: mac1 key for XDP is the vector's, none without identity",
+	  test_mac1_key_export },
 	{ "cookie: wrong lengths rejected", test_wrong_lengths },
 	{ "cookie: bit flips break mac1", test_bit_flips },
 	{ "cookie: round trip under load", test_round_trip },

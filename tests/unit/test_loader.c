@@ -58,8 +58,8 @@ static void test_map_names(void)
 {
 	/* the pin names of design.md, in enum order */
 	static const char *const pins[WGX_LOADER_MAP_COUNT] = {
-		"sessions",    "stats",	    "xsks",	  "config",
-		"local_addrs", "hs_budget", "xsk_queues",
+		"sessions",    "stats", "xsks",	      "config",
+		"local_addrs", "deny",	"xsk_queues",
 	};
 
 	for (int i = 0; i < WGX_LOADER_MAP_COUNT; i++) {

@@ -7,7 +7,8 @@
  * any namespace but one of /run/netns/ unless told otherwise.
  *
  *   wgx_flood [--kind KIND] [--count N] [--duration S] [--rate PPS]
- *             [--sources N] [--seed N] [--allow-any-netns] ADDR PORT
+ *             [--sources N] [--seed N] [--pubkey KEY] [--index N]
+ *             [--spoof PREFIX/LEN] [--allow-any-netns] ADDR PORT
  *
  *   unknown-index  data messages (type 4), 32..1452 bytes, random receiver
  *                  index and content (the default)
@@ -15,11 +16,31 @@
  *                  unknown types
  *   initiation     148-byte handshake initiations, random body (so a
  *                  garbage mac1), from --sources (32) source ports
+ *   initiation-mac1  the same with a valid mac1 for --pubkey (the
+ *                  responder's public key, base64): what only someone who
+ *                  knows that key can send; each costs the responder a
+ *                  Diffie-Hellman unless it answers with a cookie. 4096
+ *                  distinct messages, sent round-robin
+ *   initiation-mac2  initiation-mac1 from one source port until a cookie
+ *                  reply comes back, then the same messages with a valid
+ *                  mac2 for that cookie: a flooder that proves its address
+ *                  (the responder should rate-limit it, then deny it in
+ *                  XDP). Gives up when no cookie comes within 10 s
+ *   bad-tag        data messages to the live receiver index --index N (as
+ *                  tests/netns/wgx_rxidx prints it), random counter and
+ *                  content: each one costs the receiver a decryption
+ *
+ * --spoof PREFIX/LEN sends from forged source addresses, a random one of
+ * PREFIX/LEN for each datagram (a /32 or /128 forges one address, e.g. a
+ * peer's), through a raw socket; the source port is random too. Answers
+ * go to the forged addresses, never to us.
  *
  * At least one of --count (at most 100,000,000) and --duration (at most
  * 600 s) bounds the run; it ends at whichever comes first. Without --rate
  * it sends as fast as sendmmsg() lets it. Every socket is connect()ed to
- * ADDR:PORT, so nothing can go anywhere else. Prints one line:
+ * ADDR:PORT (the raw one of --spoof only ever sends there), so nothing
+ * can go anywhere else. SIGTERM or SIGINT end the run early, report
+ * included. Prints one line:
  *   "sent N datagrams, B bytes in T s: R pkt/s, M Mbit/s (E errors)"
  */
 #include <arpa/inet.h>
@@ -33,30 +54,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/crypto.h"
+#include "core/key.h"
+#include "wgx_wire.h"
+
 enum {
 	MAX_COUNT = 100000000,
 	MAX_SECONDS = 600,
 	MAX_SOURCES = 256,
 	BATCH = 64,
-	POOL = 1024, /* pre-built datagrams, reused round-robin */
+	POOL = 4096, /* pre-built datagrams, reused round-robin */
 	MAX_PAYLOAD = 1452,
 	MIN_DATA = 32, /* header + empty-payload tag */
 	LEN_INITIATION = 148,
 	LEN_RESPONSE = 92,
 	LEN_COOKIE = 64,
-	HELP = 1, /* parse_args: --help was printed */
+	MAC_LEN = 16,
+	HELP = 1,     /* parse_args: --help was printed */
+	HDR_MAX = 48, /* IPv6 + UDP headers of a spoofed datagram */
 };
 
 enum kind {
 	KIND_UNKNOWN_INDEX,
 	KIND_MALFORMED,
 	KIND_INITIATION,
+	KIND_INITIATION_MAC1,
+	KIND_INITIATION_MAC2,
+	KIND_BAD_TAG,
+};
+
+/* Forged sources: family and the prefix to draw them from. */
+struct spoof {
+	int family; /* 0: no spoofing */
+	uint8_t prefix[16];
+	unsigned int len; /* prefix length in bits */
 };
 
 struct opts {
@@ -67,6 +108,11 @@ struct opts {
 	int sources;   /* sockets (source ports) */
 	uint64_t seed; /* 0: from getrandom() */
 	bool allow_any_netns;
+	bool has_pubkey;
+	uint8_t pubkey[32]; /* the responder's, for mac1 */
+	uint32_t index;	    /* bad-tag: the receiver index */
+	bool has_index;
+	struct spoof spoof;
 	const char *addr;
 	const char *port;
 };
@@ -74,9 +120,23 @@ struct opts {
 struct pool {
 	uint8_t buf[POOL][MAX_PAYLOAD];
 	size_t len[POOL];
+	uint32_t sum[POOL]; /* one's complement sum of the payload */
+};
+
+/* The destination, resolved once. */
+struct dest {
+	struct sockaddr_storage sa;
+	socklen_t len;
 };
 
 static uint64_t rng_state;
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
 
 /* xorshift64*: fast and good enough for garbage payloads. */
 static uint64_t rnd(void)
@@ -157,13 +217,46 @@ static size_t make_malformed(uint8_t *p, unsigned int i)
 	}
 }
 
-static void pool_build(struct pool *pl, enum kind kind)
+/* The 16-bit one's complement sum of len bytes (RFC 1071), unfolded. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
 {
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* An initiation with a random body and a valid mac1 for the responder
+ * whose mac1 key is given (cookie.c: MAC(HASH("mac1----" || pub), msg up
+ * to mac1)); mac2 zero, as a sender without a cookie sends it. */
+static void make_initiation_mac1(uint8_t *p, const uint8_t mac1_key[32])
+{
+	size_t cover = LEN_INITIATION - 2 * MAC_LEN;
+
+	put_le32(p, 1);
+	wgx_crypto_mac(p + cover, mac1_key, 32, p, cover);
+	memset(p + cover + MAC_LEN, 0, MAC_LEN);
+}
+
+static void pool_build(struct pool *pl, const struct opts *o)
+{
+	uint8_t mac1_key[32];
+
+	if (o->kind == KIND_INITIATION_MAC1 || o->kind == KIND_INITIATION_MAC2)
+		wgx_crypto_hash(mac1_key, "mac1----", 8, o->pubkey, 32);
 	for (unsigned int i = 0; i < POOL; i++) {
 		uint8_t *p = pl->buf[i];
 
 		fill_random(p, MAX_PAYLOAD);
-		switch (kind) {
+		switch (o->kind) {
 		case KIND_UNKNOWN_INDEX:
 			put_le32(p, 4);
 			pl->len[i] = rnd_range(MIN_DATA, MAX_PAYLOAD);
@@ -175,18 +268,32 @@ static void pool_build(struct pool *pl, enum kind kind)
 			put_le32(p, 1);
 			pl->len[i] = LEN_INITIATION;
 			break;
+		case KIND_INITIATION_MAC1:
+		case KIND_INITIATION_MAC2:
+			make_initiation_mac1(p, mac1_key);
+			pl->len[i] = LEN_INITIATION;
+			break;
+		case KIND_BAD_TAG:
+			put_le32(p, 4);
+			put_le32(p + 4, o->index);
+			pl->len[i] = rnd_range(MIN_DATA, MAX_PAYLOAD);
+			break;
 		}
+		pl->sum[i] = csum_add(0, p, pl->len[i]);
 	}
 }
 
 static int usage(FILE *f)
 {
-	fputs("Usage: wgx_flood [--kind unknown-index|malformed|initiation] "
-	      "[--count N]\n"
-	      "         [--duration S] [--rate PPS] [--sources N] [--seed N]\n"
+	fputs("Usage: wgx_flood [--kind unknown-index|malformed|initiation|"
+	      "initiation-mac1|bad-tag]\n"
+	      "         [--count N] [--duration S] [--rate PPS] [--sources N]\n"
+	      "         [--seed N] [--pubkey KEY] [--index N] "
+	      "[--spoof PREFIX/LEN]\n"
 	      "         [--allow-any-netns] ADDR PORT\n"
 	      "At least one of --count (<= 100000000) and --duration "
-	      "(<= 600 s).\n",
+	      "(<= 600 s).\n"
+	      "initiation-mac1 needs --pubkey (base64), bad-tag --index.\n",
 	      f);
 	return f == stdout ? 0 : 2;
 }
@@ -205,8 +312,44 @@ static int parse_kind(const char *s, enum kind *k)
 		*k = KIND_MALFORMED;
 	else if (!strcmp(s, "initiation"))
 		*k = KIND_INITIATION;
+	else if (!strcmp(s, "initiation-mac1"))
+		*k = KIND_INITIATION_MAC1;
+	else if (!strcmp(s, "initiation-mac2"))
+		*k = KIND_INITIATION_MAC2;
+	else if (!strcmp(s, "bad-tag"))
+		*k = KIND_BAD_TAG;
 	else
 		return -EINVAL;
+	return 0;
+}
+
+/* PREFIX/LEN, IPv4 or IPv6; the length may be left out (one address). */
+static int parse_spoof(const char *s, struct spoof *sp)
+{
+	char buf[64], *slash, *end;
+	unsigned long len;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	memset(sp, 0, sizeof(*sp));
+	if (inet_pton(AF_INET, buf, sp->prefix) == 1)
+		sp->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, sp->prefix) == 1)
+		sp->family = AF_INET6;
+	else
+		return -EINVAL;
+	sp->len = sp->family == AF_INET ? 32 : 128;
+	if (slash) {
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end || len > sp->len)
+			return -EINVAL;
+		sp->len = (unsigned int)len;
+	}
 	return 0;
 }
 
@@ -233,6 +376,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "sources", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "allow-any-netns", no_argument, NULL, 'I' },
+		{ "pubkey", required_argument, NULL, 'P' },
+		{ "index", required_argument, NULL, 'x' },
+		{ "spoof", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -272,6 +418,21 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'I':
 			o->allow_any_netns = true;
 			break;
+		case 'P':
+			if (!wgx_key_from_base64(o->pubkey, optarg))
+				return bad("public key", optarg);
+			o->has_pubkey = true;
+			break;
+		case 'x':
+			if (parse_num(optarg, 0, 4294967295.0, &v))
+				return bad("index", optarg);
+			o->index = (uint32_t)v;
+			o->has_index = true;
+			break;
+		case 'F':
+			if (parse_spoof(optarg, &o->spoof))
+				return bad("spoof prefix", optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return HELP;
@@ -283,6 +444,23 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return usage(stderr);
 	if (!o->count && !o->secs) {
 		fputs("wgx_flood: give --count or --duration\n", stderr);
+		return 2;
+	}
+	if ((o->kind == KIND_INITIATION_MAC1 ||
+	     o->kind == KIND_INITIATION_MAC2) &&
+	    !o->has_pubkey) {
+		fputs("wgx_flood: initiation-mac1 and -mac2 need --pubkey\n",
+		      stderr);
+		return 2;
+	}
+	if (o->kind == KIND_INITIATION_MAC2 && o->spoof.family) {
+		fputs("wgx_flood: initiation-mac2 cannot --spoof: the cookie "
+		      "comes back to the real source\n",
+		      stderr);
+		return 2;
+	}
+	if (o->kind == KIND_BAD_TAG && !o->has_index) {
+		fputs("wgx_flood: bad-tag needs --index\n", stderr);
 		return 2;
 	}
 	o->addr = argv[optind];
@@ -322,13 +500,11 @@ static int check_netns(bool allow)
 	return -EPERM;
 }
 
-/* One connected socket per source port. */
-static int open_sockets(const struct opts *o, int *fds)
+static int resolve(const struct opts *o, struct dest *d)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
 	struct addrinfo *ai;
-	int n = o->kind == KIND_INITIATION ? o->sources : 1;
 	int err = getaddrinfo(o->addr, o->port, &hints, &ai);
 
 	if (err) {
@@ -336,20 +512,125 @@ static int open_sockets(const struct opts *o, int *fds)
 			o->addr, o->port, gai_strerror(err));
 		return -EINVAL;
 	}
-	for (int i = 0; i < n; i++) {
-		int sz = 4 << 20;
+	memcpy(&d->sa, ai->ai_addr, ai->ai_addrlen);
+	d->len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	if (o->spoof.family && o->spoof.family != d->sa.ss_family) {
+		fputs("wgx_flood: --spoof and ADDR are not the same family\n",
+		      stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
 
-		fds[i] = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+/* Handshake kinds come from many source ports, as a real flooder's;
+ * but a cookie is only good for the one it was sent to. */
+static bool many_sources(enum kind k)
+{
+	return k == KIND_INITIATION || k == KIND_INITIATION_MAC1;
+}
+
+/* One connected socket per source port; or one raw socket to forge
+ * sources. */
+static int open_sockets(const struct opts *o, const struct dest *d, int *fds)
+{
+	int n = many_sources(o->kind) ? o->sources : 1;
+	int sz = 4 << 20;
+
+	if (o->spoof.family) {
+		/* IPPROTO_RAW: we write the IP header (IP_HDRINCL). */
+		fds[0] = socket(d->sa.ss_family, SOCK_RAW | SOCK_CLOEXEC,
+				IPPROTO_RAW);
+		if (fds[0] < 0) {
+			perror("wgx_flood: raw socket (--spoof needs root)");
+			return -errno;
+		}
+		setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		fds[i] = socket(d->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (fds[i] < 0 ||
-		    connect(fds[i], ai->ai_addr, ai->ai_addrlen)) {
+		    connect(fds[i], (const struct sockaddr *)&d->sa, d->len)) {
 			perror("wgx_flood: socket/connect");
-			freeaddrinfo(ai);
 			return -errno;
 		}
 		setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	}
-	freeaddrinfo(ai);
 	return n;
+}
+
+/* A random address of the spoofed prefix. */
+static void spoof_addr(const struct spoof *sp, uint8_t *addr)
+{
+	unsigned int bytes = sp->family == AF_INET ? 4 : 16;
+
+	for (unsigned int i = 0; i < bytes; i++) {
+		unsigned int keep = sp->len > 8 * i ? sp->len - 8 * i : 0;
+		uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00 >> keep);
+
+		addr[i] = (uint8_t)((sp->prefix[i] & mask) |
+				    ((uint8_t)rnd() & (uint8_t)~mask));
+	}
+}
+
+/*
+ * IP and UDP headers from a forged source for payload slot of the pool;
+ * returns their length. IPv4: the kernel fills in the IP checksum and id
+ * (IP_HDRINCL), and a zero UDP checksum means none. IPv6 needs the UDP
+ * checksum: the payload's sum is in the pool.
+ */
+static size_t spoof_header(uint8_t *h, const struct opts *o,
+			   const struct dest *d, const struct pool *pl,
+			   unsigned int slot)
+{
+	size_t len = pl->len[slot], ulen = sizeof(struct udphdr) + len;
+	uint16_t sport = (uint16_t)rnd_range(1024, 65535);
+	struct udphdr *udp;
+	uint32_t sum;
+
+	if (o->spoof.family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)&d->sa;
+		struct iphdr *ip = (void *)h;
+
+		memset(ip, 0, sizeof(*ip));
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		spoof_addr(&o->spoof, (uint8_t *)&ip->saddr);
+		ip->daddr = in->sin_addr.s_addr;
+		udp = (void *)(ip + 1);
+		udp->source = htons(sport);
+		udp->dest = in->sin_port;
+		udp->len = htons((uint16_t)ulen);
+		udp->check = 0;
+		return sizeof(*ip) + sizeof(*udp);
+	}
+	const struct sockaddr_in6 *in6 = (const void *)&d->sa;
+	struct ip6_hdr *ip6 = (void *)h;
+
+	memset(ip6, 0, sizeof(*ip6));
+	ip6->ip6_flow = htonl(6u << 28);
+	ip6->ip6_plen = htons((uint16_t)ulen);
+	ip6->ip6_nxt = IPPROTO_UDP;
+	ip6->ip6_hlim = 64;
+	spoof_addr(&o->spoof, ip6->ip6_src.s6_addr);
+	ip6->ip6_dst = in6->sin6_addr;
+	udp = (void *)(ip6 + 1);
+	udp->source = htons(sport);
+	udp->dest = in6->sin6_port;
+	udp->len = htons((uint16_t)ulen);
+	udp->check = 0;
+	/* pseudo-header, UDP header, payload (RFC 8200 section 8.1) */
+	sum = csum_add(pl->sum[slot], ip6->ip6_src.s6_addr, 32);
+	sum += (uint32_t)ulen + IPPROTO_UDP;
+	sum = csum_add(sum, (const uint8_t *)udp, sizeof(*udp));
+	udp->check = htons(csum_fold(sum));
+	if (!udp->check)
+		udp->check = 0xffff;
+	return sizeof(*ip6) + sizeof(*udp);
 }
 
 static double mono_s(void)
@@ -377,20 +658,63 @@ struct totals {
 	long errors;
 };
 
-/* Fill a batch of n datagrams from the pool, a fresh index in each. */
-static void prepare(struct pool *pl, const struct opts *o, long seq,
-		    struct mmsghdr *m, struct iovec *iov, int n)
+/* Where a batch goes and what it is made of. */
+struct batch {
+	struct mmsghdr m[BATCH];
+	struct iovec iov[2 * BATCH];
+	uint8_t hdr[BATCH][HDR_MAX];
+	struct sockaddr_storage raw_dest; /* spoofing: the port zeroed */
+	socklen_t raw_len;
+};
+
+/* A fresh field in each datagram: the receiver index for unknown-index
+ * floods, the counter for bad tags. Messages with a mac1 stay as made. */
+static void refresh(const struct opts *o, struct pool *pl, unsigned int slot)
+{
+	uint8_t *p = pl->buf[slot];
+	size_t off;
+
+	switch (o->kind) {
+	case KIND_UNKNOWN_INDEX:
+	case KIND_INITIATION:
+		off = 4;
+		break;
+	case KIND_BAD_TAG:
+		off = 8;
+		break;
+	default:
+		return;
+	}
+	/* The payload's unfolded sum holds the old 16-bit words: swap them
+	 * for the new ones (the field is at an even offset). */
+	pl->sum[slot] -= csum_add(0, p + off, 4);
+	put_le32(p + off, (uint32_t)rnd());
+	pl->sum[slot] += csum_add(0, p + off, 4);
+}
+
+/* Fill a batch of n datagrams from the pool. */
+static void prepare(struct pool *pl, const struct opts *o, const struct dest *d,
+		    long seq, struct batch *b, int n)
 {
 	for (int i = 0; i < n; i++) {
 		unsigned int slot = (unsigned int)((seq + i) % POOL);
-		uint8_t *p = pl->buf[slot];
+		struct msghdr *mh = &b->m[i].msg_hdr;
+		int k = 0;
 
-		if (o->kind != KIND_MALFORMED)
-			put_le32(p + 4, (uint32_t)rnd());
-		iov[i] = (struct iovec){ .iov_base = p,
-					 .iov_len = pl->len[slot] };
-		m[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[i],
-						      .msg_iovlen = 1 } };
+		refresh(o, pl, slot);
+		memset(mh, 0, sizeof(*mh));
+		if (o->spoof.family) {
+			b->iov[2 * i].iov_base = b->hdr[i];
+			b->iov[2 * i].iov_len =
+				spoof_header(b->hdr[i], o, d, pl, slot);
+			mh->msg_name = &b->raw_dest;
+			mh->msg_namelen = b->raw_len;
+			k = 1;
+		}
+		b->iov[2 * i + k].iov_base = pl->buf[slot];
+		b->iov[2 * i + k].iov_len = pl->len[slot];
+		mh->msg_iov = &b->iov[2 * i];
+		mh->msg_iovlen = (size_t)k + 1;
 	}
 }
 
@@ -415,19 +739,23 @@ static int send_batch(int fd, struct mmsghdr *m, int n, struct totals *t)
 			perror("wgx_flood: sendmmsg");
 			return -errno;
 		}
-		for (int i = done; i < done + r; i++)
-			t->bytes += (long)m[i].msg_hdr.msg_iov->iov_len;
+		for (int i = done; i < done + r; i++) {
+			const struct msghdr *mh = &m[i].msg_hdr;
+
+			/* the payload: the last piece */
+			t->bytes +=
+				(long)mh->msg_iov[mh->msg_iovlen - 1].iov_len;
+		}
 		t->sent += r;
 		done += r;
 	}
 	return 0;
 }
 
-static int run(const struct opts *o, struct pool *pl, const int *fds, int nfds,
-	       struct totals *t)
+static int run(const struct opts *o, struct pool *pl, const struct dest *d,
+	       const int *fds, int nfds, struct totals *t)
 {
-	struct mmsghdr m[BATCH];
-	struct iovec iov[BATCH];
+	static struct batch b;
 	double start = mono_s(), end = start + o->secs;
 	long seq = 0;
 	int batch = BATCH;
@@ -435,17 +763,24 @@ static int run(const struct opts *o, struct pool *pl, const int *fds, int nfds,
 	/* Paced runs send small batches so the rate holds at short scales. */
 	if (o->rate && o->rate / 1000 < BATCH)
 		batch = o->rate / 1000 < 1 ? 1 : (int)(o->rate / 1000);
+	/* A raw IPv6 socket reads a non-zero port as the protocol. */
+	b.raw_dest = d->sa;
+	b.raw_len = d->len;
+	if (d->sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&b.raw_dest)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)&b.raw_dest)->sin_port = 0;
 	for (int f = 0;; f = (f + 1) % nfds) {
 		int n = batch, err;
 
 		if (o->count && seq + n > o->count)
 			n = (int)(o->count - seq);
-		if (n <= 0 || (o->secs && mono_s() >= end))
+		if (n <= 0 || (o->secs && mono_s() >= end) || stopping)
 			break;
 		if (o->rate)
 			sleep_until(start + (double)seq / o->rate);
-		prepare(pl, o, seq, m, iov, n);
-		err = send_batch(fds[f], m, n, t);
+		prepare(pl, o, d, seq, &b, n);
+		err = send_batch(fds[f], b.m, n, t);
 		if (err)
 			return err;
 		seq += n;
@@ -453,11 +788,66 @@ static int run(const struct opts *o, struct pool *pl, const int *fds, int nfds,
 	return 0;
 }
 
+/*
+ * A cookie reply answering pool message i: the cookie, sealed under
+ * HASH("cookie--" || responder public key) with that message's mac1 as
+ * associated data (cookie.c). Then every message gets the mac2 for it.
+ */
+static bool use_cookie_reply(const struct opts *o, struct pool *pl,
+			     const struct wgx_msg_cookie_reply *r)
+{
+	size_t mac1_at = LEN_INITIATION - 2 * MAC_LEN;
+	uint8_t key[32], cookie[MAC_LEN];
+	bool ok = false;
+
+	wgx_crypto_hash(key, "cookie--", 8, o->pubkey, 32);
+	for (unsigned int i = 0; i < POOL && !ok; i++) {
+		uint8_t *p = pl->buf[i];
+
+		if (memcmp(p + 4, &r->receiver_index, 4))
+			continue;
+		ok = wgx_crypto_xaead_open(cookie, r->encrypted_cookie,
+					   sizeof(r->encrypted_cookie),
+					   p + mac1_at, MAC_LEN, r->nonce, key);
+	}
+	if (!ok)
+		return false;
+	for (unsigned int i = 0; i < POOL; i++)
+		wgx_crypto_mac(pl->buf[i] + mac1_at + MAC_LEN, cookie, MAC_LEN,
+			       pl->buf[i], mac1_at + MAC_LEN);
+	return true;
+}
+
+/* Send the pool slowly until a cookie reply comes back; true once every
+ * message carries a valid mac2. */
+static bool get_cookie(const struct opts *o, struct pool *pl, int fd,
+		       struct totals *t)
+{
+	struct wgx_msg_cookie_reply r;
+	double end = mono_s() + 10;
+
+	for (unsigned int i = 0; mono_s() < end && !stopping; i++) {
+		unsigned int slot = i % POOL;
+		struct timespec pause = { 0, 1000000 }; /* 1 ms */
+
+		if (send(fd, pl->buf[slot], pl->len[slot], MSG_DONTWAIT) > 0)
+			t->sent++;
+		while (recv(fd, &r, sizeof(r), MSG_DONTWAIT) == sizeof(r))
+			if (r.header.type == WGX_MSG_COOKIE_REPLY &&
+			    use_cookie_reply(o, pl, &r))
+				return true;
+		nanosleep(&pause, NULL);
+	}
+	fputs("wgx_flood: no cookie reply within 10 s\n", stderr);
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static struct pool pl;
 	struct totals t = { 0 };
 	int fds[MAX_SOURCES];
+	struct dest d;
 	struct opts o;
 	double t0, secs;
 	int n, err;
@@ -473,12 +863,22 @@ int main(int argc, char **argv)
 		rng_state = (uint64_t)time(NULL);
 	rng_state |= 1; /* xorshift never leaves 0 */
 	signal(SIGPIPE, SIG_IGN);
-	n = open_sockets(&o, fds);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
+	if (wgx_crypto_init() || resolve(&o, &d))
+		return 1;
+	n = open_sockets(&o, &d, fds);
 	if (n < 0)
 		return 1;
-	pool_build(&pl, o.kind);
+	pool_build(&pl, &o);
+	if (o.kind == KIND_INITIATION_MAC2) {
+		if (!get_cookie(&o, &pl, fds[0], &t))
+			return 1;
+		printf("cookie after %ld datagrams\n", t.sent);
+		t.sent = 0;
+	}
 	t0 = mono_s();
-	err = run(&o, &pl, fds, n, &t);
+	err = run(&o, &pl, &d, fds, n, &t);
 	secs = mono_s() - t0;
 	if (secs <= 0)
 		secs = 1e-9;

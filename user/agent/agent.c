@@ -816,8 +816,7 @@ static void loop(struct agent *a)
 		wgx_protocol_process(a->dev);
 		if (a->nhw_open)
 			wgx_nhw_poll(&a->nhw);
-		wgx_xdp_set_under_load(
-			&a->xdp, wgx_device_under_load(a->dev, wgx_now()));
+		wgx_xdp_sync(&a->xdp);
 	}
 }
 

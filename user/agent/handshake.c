@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * Handshake messages the workers queued for the agent: mac1 first, a
- * cookie reply instead of an answer while under load (and a per-source
- * rate limit for messages that carry a valid cookie), then the Noise step.
+ * Handshake messages the workers queued for the agent: mac1 first, then
+ * while the agent is busy (a deep queue, or much Diffie-Hellman work of
+ * late) the load is decided per source (ratelimit.h): a source within
+ * its small budget is answered at once, one beyond it gets a cookie
+ * reply, and a message with a valid cookie is limited per source, its
+ * source denied in XDP when it floods all the same. Then the Noise step.
  * The X25519 work runs without any lock; installing the keys publishes
  * them to the workers.
+ *
+ * Why per source: a wireguard-go initiator that gets a cookie reply
+ * waits out its 5 s retry before it uses it, so a peer asked for a
+ * cookie is 5 s late at best. Answering with cookies whoever sends while
+ * the agent is busy (as WireGuard implementations do) lets one flooder
+ * make every peer late; here the flooder's own sources get the cookies.
  */
 #include "agent/protocol.h"
 
@@ -22,10 +31,16 @@ static struct wgx_handshake *lookup_handshake(void *ctx,
 	return p ? p->handshake : NULL;
 }
 
-static void authenticated_from(struct wgx_peer *p,
-			       const union wgx_sockaddr *src, size_t len,
-			       uint64_t now)
+static void authenticated_from(struct wgx_device *dev, struct wgx_peer *p,
+			       const struct wgx_hs_item *it, uint64_t now)
 {
+	const union wgx_sockaddr *src = &it->src;
+	size_t len = it->len;
+	struct wgx_cookie_src cs;
+
+	/* A source that authenticated keeps its place in the queue. */
+	if (!wgx_cookie_src_from_sockaddr(&cs, &src->sa, wgx_sockaddr_len(src)))
+		wgx_ratelimit_learn(dev->ratelimit, cs.addr, cs.addr_len, now);
 	wgx_peer_set_endpoint(p, src);
 	atomic_fetch_add_explicit(&p->rx_bytes, len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&p->rx_packets, 1, memory_order_relaxed);
@@ -64,7 +79,7 @@ static void consume_initiation(struct wgx_device *dev,
 		return;
 	}
 	p = hs->owner;
-	authenticated_from(p, &it->src, it->len, now);
+	authenticated_from(dev, p, it, now);
 	if (wgx_cookie_add_macs(&p->cookie, &resp, sizeof(resp), now) == 0)
 		wgx_protocol_send_to_peer(dev, p, &resp, sizeof(resp),
 					  WGX_STAT_TX_HANDSHAKE);
@@ -96,7 +111,7 @@ static void consume_response(struct wgx_device *dev,
 		return;
 	}
 	p = hs->owner;
-	authenticated_from(p, &it->src, it->len, now);
+	authenticated_from(dev, p, it, now);
 	wgx_timers_session_derived(&p->timers, now);
 	wgx_protocol_handshake_done(p);
 	/* Key confirmation for the responder: staged data or a keepalive. */
@@ -137,6 +152,32 @@ static void send_cookie_reply(struct wgx_device *dev,
 			      sizeof(reply));
 }
 
+/*
+ * While busy, whether a message with a good mac1 gets the Noise step
+ * (true) or is answered or dropped here (false).
+ */
+static bool may_work(struct wgx_device *dev, const struct wgx_hs_item *it,
+		     const struct wgx_cookie_src *src,
+		     enum wgx_cookie_mac_state mac, uint64_t now)
+{
+	if (mac == WGX_COOKIE_VALID_MAC_WITH_COOKIE) {
+		if (wgx_ratelimit_allow(dev->ratelimit, src->addr,
+					src->addr_len, now))
+			return true;
+		/* Proven address, still flooding: ratelimit.c records the
+		 * source for the XDP deny map (xdp.c). */
+		wgx_stats_add(&dev->stats, WGX_STAT_DROP_HANDSHAKE_RATELIMIT,
+			      it->len);
+		return false;
+	}
+	/* The test knob makes every source go through a cookie round. */
+	if (!dev->force_under_load &&
+	    wgx_ratelimit_work(dev->ratelimit, src->addr, src->addr_len, now))
+		return true;
+	send_cookie_reply(dev, it, src, now);
+	return false;
+}
+
 static void handle_handshake(struct wgx_device *dev,
 			     const struct wgx_hs_item *it, bool under_load,
 			     uint64_t now)
@@ -159,19 +200,9 @@ static void handle_handshake(struct wgx_device *dev,
 			      it->len);
 		return;
 	}
-	if (under_load) {
-		if (mac != WGX_COOKIE_VALID_MAC_WITH_COOKIE) {
-			send_cookie_reply(dev, it, &src, now);
-			return;
-		}
-		if (!wgx_ratelimit_allow(dev->ratelimit, src.addr, src.addr_len,
-					 now)) {
-			wgx_stats_add(&dev->stats,
-				      WGX_STAT_DROP_HANDSHAKE_RATELIMIT,
-				      it->len);
-			return;
-		}
-	}
+	if (under_load && !may_work(dev, it, &src, mac, now))
+		return;
+	wgx_ratelimit_did_work(dev->ratelimit, now);
 	if (it->msg[0] == WGX_MSG_INITIATION)
 		consume_initiation(dev, it, now);
 	else
@@ -187,7 +218,10 @@ void wgx_protocol_drain_handshakes(struct wgx_device *dev, uint64_t now)
 		/* Under load for a second after the queue ran deep. */
 		if (depth >= WGX_HSQ_LOAD)
 			dev->under_load_until = now + 1000000000ULL;
-		handle_handshake(dev, &it, wgx_device_under_load(dev, now),
-				 now);
+		handle_handshake(
+			dev, &it,
+			wgx_device_under_load(dev, now) ||
+				wgx_ratelimit_busy(dev->ratelimit, now),
+			now);
 	}
 }

@@ -1,10 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * libxdp does the attaching: it builds or extends its multi-program
- * dispatcher when the kernel can run one, and otherwise loads our program
- * alone (it says "Compatibility check for dispatcher program failed" and
- * falls back). We never replace what is there except a foreign program
- * the caller asked us (force) to remove, and our own stale one.
+ * Two ways onto an interface. Where the kernel can run libxdp's
+ * multi-program dispatcher (our probe, bpf/wgxdp_probe.bpf.c, replaces a
+ * global function the way the dispatcher's slots are replaced), libxdp
+ * builds or extends it, so other XDP programs can share the interface.
+ * Everywhere else our program is attached alone through a bpf_link that
+ * this process owns: when the process ends, kill -9 included, the kernel
+ * detaches it, so a dead daemon's program never goes on dropping traffic
+ * for the port. (libxdp's own fallback, a netlink attachment, would
+ * outlive the process.) The dispatcher path cannot give that guarantee:
+ * libxdp attaches the dispatcher by netlink and holds each program in it
+ * by a link pinned in bpffs, by design, so that several processes share
+ * it; a crashed instance's program stays there until the next attach or
+ * detach reclaims it. We never replace what is there except a foreign
+ * program the caller asked us (force) to remove, and our own stale one.
  *
  * Maps are pinned by us after the attach, never through libbpf's pin_path
  * at load time: libbpf would silently reuse an old pin, and a stale map
@@ -19,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,6 +46,7 @@
 #include "util/ifname.h"
 #include "util/log.h"
 #include "wgxdp.skel.h"
+#include "wgxdp_probe.skel.h"
 
 static const char *const stat_names[WGX_XDP_STAT_COUNT] = {
 #define WGX_LOADER_STAT_NAME(id, name) [WGX_XDP_STAT_##id] = name,
@@ -67,10 +78,9 @@ static const struct map_spec {
 	[WGX_LOADER_MAP_LOCAL_ADDRS] = { "wgx_local_addrs", "local_addrs",
 					 BPF_MAP_TYPE_HASH,
 					 sizeof(struct wgx_addr_key), 0 },
-	[WGX_LOADER_MAP_HS_BUDGET] = { "wgx_hs_budget", "hs_budget",
-				       BPF_MAP_TYPE_LRU_HASH,
-				       sizeof(struct wgx_addr_key),
-				       sizeof(struct wgx_hs_budget) },
+	[WGX_LOADER_MAP_DENY] = { "wgx_deny", "deny", BPF_MAP_TYPE_LRU_HASH,
+				  sizeof(struct wgx_addr_key),
+				  sizeof(struct wgx_deny_value) },
 	[WGX_LOADER_MAP_XSK_QUEUES] = { "wgx_xsk_queues", "xsk_queues",
 					BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
 					sizeof(struct wgx_xsk_queue) },
@@ -520,6 +530,45 @@ static void drop_prog_fds(uint32_t id)
  * program alone, or its slot in the dispatcher. *gone gets its id; 0 when
  * it was not there.
  */
+/*
+ * The bpf_link that holds program prog_id on ifindex, as a descriptor of
+ * ours; -ENOENT when it was attached otherwise (netlink).
+ */
+static int find_link(int ifindex, uint32_t prog_id)
+{
+	uint32_t id = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info;
+		uint32_t len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    info.type == BPF_LINK_TYPE_XDP &&
+		    info.xdp.ifindex == (uint32_t)ifindex &&
+		    info.prog_id == prog_id)
+			return fd;
+		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* A program alone on the interface: through its link if it has one (a
+ * netlink detach cannot remove a link's program), else by netlink. */
+static int remove_single(int ifindex, struct xdp_multiprog *mp, uint32_t id)
+{
+	int fd = find_link(ifindex, id), err;
+
+	if (fd < 0)
+		return xdp_multiprog__detach(mp);
+	err = bpf_link_detach(fd) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
 static int remove_prog(int ifindex, const char *iface, uint32_t id,
 		       uint32_t *gone)
 {
@@ -535,7 +584,7 @@ static int remove_prog(int ifindex, const char *iface, uint32_t id,
 	if (xdp_multiprog__is_legacy(mp)) {
 		if (top && (id ? xdp_program__id(top) == id : is_ours(top))) {
 			*gone = xdp_program__id(top);
-			err = xdp_multiprog__detach(mp);
+			err = remove_single(ifindex, mp, *gone);
 		}
 		goto out;
 	}
@@ -567,7 +616,9 @@ static int remove_foreign(int ifindex, const struct wgx_loader_status *st,
 		return err;
 	wgx_log_warn("Replacing XDP program '%s' (id %u) on %s, as forced",
 		     st->prog_name, st->prog_id, iface);
-	err = xdp_multiprog__detach(mp);
+	err = xdp_multiprog__is_legacy(mp)
+		      ? remove_single(ifindex, mp, st->prog_id)
+		      : xdp_multiprog__detach(mp);
 	if (err)
 		wgx_log_error("Couldn't detach XDP program '%s' from %s: %s",
 			      st->prog_name, iface, strerror(-err));
@@ -626,6 +677,7 @@ static void loader_reset(struct wgx_loader *ld)
 	memset(ld, 0, sizeof(*ld));
 	for (int i = 0; i < WGX_LOADER_MAP_COUNT; i++)
 		ld->map_fd[i] = -1;
+	ld->link_fd = -1;
 }
 
 static int check_map(struct bpf_object *obj, const struct map_spec *spec,
@@ -744,10 +796,117 @@ static void log_attach_failure(const struct wgx_loader_opts *opts,
 			      opts->iface, wgx_loader_mode_name(mode), why);
 }
 
+/*
+ * Can libxdp's dispatcher run here? Our probe does what the dispatcher
+ * needs: an XDP program with a global function, and an extension program
+ * that replaces it, attached. 0, or -errno with the reason in why.
+ */
+static int probe_dispatcher(char *why, size_t len)
+{
+	struct wgxdp_probe *host = NULL, *ext = NULL;
+	struct bpf_link *link = NULL;
+	const char *step = "load the probe";
+	int err, host_fd;
+
+	host = wgxdp_probe__open();
+	err = host ? 0 : -errno;
+	if (!err)
+		err = bpf_program__set_autoload(host->progs.wgx_probe_ext,
+						false);
+	if (!err)
+		err = wgxdp_probe__load(host);
+	if (!err) {
+		step = "load an extension program";
+		ext = wgxdp_probe__open();
+		err = ext ? 0 : -errno;
+	}
+	if (!err) {
+		host_fd = bpf_program__fd(host->progs.wgx_probe);
+		err = bpf_program__set_autoload(ext->progs.wgx_probe, false);
+		if (!err)
+			err = bpf_program__set_attach_target(
+				ext->progs.wgx_probe_ext, host_fd,
+				"wgx_probe_slot");
+		if (!err)
+			err = wgxdp_probe__load(ext);
+	}
+	if (!err) {
+		step = "attach an extension program";
+		link = bpf_program__attach_freplace(ext->progs.wgx_probe_ext,
+						    host_fd, "wgx_probe_slot");
+		err = (int)libbpf_get_error(link);
+		if (err)
+			link = NULL;
+	}
+	if (err)
+		snprintf(why, len, "couldn't %s: %s", step, strerror(-err));
+	bpf_link__destroy(link);
+	wgxdp_probe__destroy(ext);
+	wgxdp_probe__destroy(host);
+	return err;
+}
+
+/* The link's mode, never left to the kernel's choice. */
+static uint32_t link_flags(enum wgx_loader_mode mode)
+{
+	return mode == WGX_LOADER_MODE_SKB ? XDP_FLAGS_SKB_MODE
+					   : XDP_FLAGS_DRV_MODE;
+}
+
+/*
+ * Our program alone, through a bpf_link owned by this process: load the
+ * object libxdp opened (libxdp only loads at attach) and link it.
+ */
+static int link_attach(struct xdp_program *prog, int ifindex,
+		       enum wgx_loader_mode mode, int *link_fd)
+{
+	struct bpf_object *obj = xdp_program__bpf_obj(prog);
+	struct bpf_program *p;
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+	int err;
+
+	lo.flags = link_flags(mode);
+	err = bpf_object__load(obj);
+	if (err)
+		return err;
+	p = bpf_object__find_program_by_name(obj, WGX_XDP_PROG_NAME);
+	if (!p)
+		return -ENOENT;
+	*link_fd = bpf_link_create(bpf_program__fd(p), ifindex, BPF_XDP, &lo);
+	if (*link_fd < 0) {
+		err = -errno;
+		wgx_log_debug("bpf_link_create(XDP, %s mode): %s",
+			      wgx_loader_mode_name(mode), strerror(-err));
+		*link_fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+/* The loaded program's descriptor, whichever way it was attached. */
+static int prog_fd_of(struct xdp_program *prog)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(
+		xdp_program__bpf_obj(prog), WGX_XDP_PROG_NAME);
+
+	return p ? bpf_program__fd(p) : -1;
+}
+
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id
+								   : 0;
+}
+
 /* One attempt in one mode, with a fresh copy of the object each time: a
  * failed attempt may leave its copy loaded in a form the next cannot use. */
-static int attach_mode(const struct wgx_loader_opts *opts, const char *path,
-		       int ifindex, enum wgx_loader_mode mode,
+static int attach_mode(struct wgx_loader *ld,
+		       const struct wgx_loader_opts *opts, const char *path,
+		       enum wgx_loader_mode mode, bool dispatcher,
 		       struct xdp_program **out, bool *opened)
 {
 	struct xdp_program *prog;
@@ -759,7 +918,11 @@ static int attach_mode(const struct wgx_loader_opts *opts, const char *path,
 	if (!prog)
 		return err;
 	kernel_msg[0] = '\0';
-	err = xdp_program__attach(prog, ifindex, to_xdp_mode(mode), 0);
+	if (dispatcher)
+		err = xdp_program__attach(prog, ld->ifindex, to_xdp_mode(mode),
+					  0);
+	else
+		err = link_attach(prog, ld->ifindex, mode, &ld->link_fd);
 	if (err) {
 		log_attach_failure(opts, mode, err);
 		xdp_program__close(prog);
@@ -801,7 +964,7 @@ static void close_maps(struct wgx_loader *ld)
 	}
 }
 
-static void report_attach(const struct wgx_loader *ld)
+static void report_attach(const struct wgx_loader *ld, const char *why)
 {
 	if (ld->dispatcher)
 		wgx_log_info("Attached %s (id %u) to %s in %s mode through "
@@ -810,24 +973,24 @@ static void report_attach(const struct wgx_loader *ld)
 			     wgx_loader_mode_name(ld->mode));
 	else
 		wgx_log_info("Attached %s (id %u) to %s in %s mode as a single "
-			     "program%s%s%s",
+			     "program through a bpf_link of this process%s%s%s",
 			     WGX_XDP_PROG_NAME, ld->prog_id, ld->iface,
-			     wgx_loader_mode_name(ld->mode),
-			     dispatcher_msg[0] ? " (" : "", dispatcher_msg,
-			     dispatcher_msg[0] ? ")" : "");
+			     wgx_loader_mode_name(ld->mode), why[0] ? " (" : "",
+			     why, why[0] ? ")" : "");
 }
 
 /* Hold the maps, pin everything, say what we got. */
-static int finish_attach(struct wgx_loader *ld, struct xdp_program *prog)
+static int finish_attach(struct wgx_loader *ld, struct xdp_program *prog,
+			 const char *why)
 {
 	struct wgx_loader_status st;
-	int err;
+	int err, fd = prog_fd_of(prog);
 
-	ld->prog_id = xdp_program__id(prog);
+	ld->prog_id = prog_id_of(fd);
 	ld->active = true;
 	err = take_maps(ld, prog);
 	if (!err)
-		err = pin_all(ld, xdp_program__fd(prog));
+		err = pin_all(ld, fd);
 	if (!err)
 		err = query_ifindex(ld->ifindex, ld->iface, &st);
 	if (!err && st.ours_id != ld->prog_id) {
@@ -838,12 +1001,42 @@ static int finish_attach(struct wgx_loader *ld, struct xdp_program *prog)
 	if (err)
 		return err;
 	ld->dispatcher = st.dispatcher;
-	report_attach(ld);
+	report_attach(ld, why);
+	return 0;
+}
+
+/*
+ * libxdp chose its netlink fallback after all (a reason our probe did not
+ * see): move the program to a bpf_link, so it does not outlive us.
+ */
+static int relink(struct wgx_loader *ld, struct xdp_program *prog)
+{
+	uint32_t gone = 0;
+	int err = remove_prog(ld->ifindex, ld->iface, ld->prog_id, &gone);
+	LIBBPF_OPTS(bpf_link_create_opts, lo);
+
+	if (err)
+		return err;
+	lo.flags = link_flags(ld->mode);
+	ld->link_fd =
+		bpf_link_create(prog_fd_of(prog), ld->ifindex, BPF_XDP, &lo);
+	if (ld->link_fd < 0) {
+		err = -errno;
+		ld->link_fd = -1;
+		wgx_log_error("Couldn't attach %s to %s through a bpf_link: %s",
+			      WGX_XDP_PROG_NAME, ld->iface, strerror(-err));
+		return err;
+	}
+	wgx_log_info("libxdp attached %s without its dispatcher (%s): moved "
+		     "it to a bpf_link of this process",
+		     WGX_XDP_PROG_NAME,
+		     dispatcher_msg[0] ? dispatcher_msg : "no reason given");
 	return 0;
 }
 
 /* What is already on the interface decides whether we may go on. */
-static int clear_the_way(const struct wgx_loader_opts *opts, int ifindex)
+static int clear_the_way(const struct wgx_loader_opts *opts, int ifindex,
+			 bool *has_dispatcher)
 {
 	struct wgx_loader_status st;
 	int err = query_ifindex(ifindex, opts->iface, &st);
@@ -859,6 +1052,7 @@ static int clear_the_way(const struct wgx_loader_opts *opts, int ifindex)
 		if (err > 0)
 			err = query_ifindex(ifindex, opts->iface, &st);
 	}
+	*has_dispatcher = err >= 0 && st.dispatcher;
 	/* A dispatcher is shared, never replaced. */
 	if (err < 0 || !st.foreign || st.dispatcher)
 		return err < 0 ? err : 0;
@@ -874,7 +1068,7 @@ static int clear_the_way(const struct wgx_loader_opts *opts, int ifindex)
 
 static int attach_modes(struct wgx_loader *ld,
 			const struct wgx_loader_opts *opts, const char *path,
-			struct xdp_program **prog)
+			bool dispatcher, struct xdp_program **prog)
 {
 	enum wgx_loader_mode order[] = { WGX_LOADER_MODE_NATIVE,
 					 WGX_LOADER_MODE_SKB };
@@ -890,7 +1084,7 @@ static int attach_modes(struct wgx_loader *ld,
 		if (opts->mode != WGX_LOADER_MODE_AUTO &&
 		    opts->mode != order[i])
 			continue;
-		err = attach_mode(opts, path, ld->ifindex, order[i], prog,
+		err = attach_mode(ld, opts, path, order[i], dispatcher, prog,
 				  &opened);
 		if (!err) {
 			ld->mode = order[i];
@@ -904,10 +1098,24 @@ static int attach_modes(struct wgx_loader *ld,
 	return err;
 }
 
+/* The dispatcher where it already is or where it can run; else a link. */
+static bool use_dispatcher(bool has_dispatcher, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (has_dispatcher)
+		return true;
+	if (probe_dispatcher(why, len) == 0)
+		return true;
+	wgx_log_debug("libxdp's dispatcher cannot run here: %s", why);
+	return false;
+}
+
 int wgx_loader_attach(struct wgx_loader *ld, const struct wgx_loader_opts *opts)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[160];
 	struct xdp_program *prog = NULL;
+	struct wgx_loader_status st;
+	bool has_dispatcher = false, dispatcher = false;
 	int err;
 
 	loader_reset(ld);
@@ -918,7 +1126,7 @@ int wgx_loader_attach(struct wgx_loader *ld, const struct wgx_loader_opts *opts)
 		return -EINVAL;
 	snprintf(ld->iface, sizeof(ld->iface), "%s", opts->iface);
 	route_lib_logs();
-	dispatcher_msg[0] = '\0';
+	dispatcher_msg[0] = why[0] = '\0';
 	ld->ifindex = iface_index(opts->iface, "attach XDP");
 	if (!ld->ifindex)
 		return -ENODEV;
@@ -932,11 +1140,19 @@ int wgx_loader_attach(struct wgx_loader *ld, const struct wgx_loader_opts *opts)
 	if (!err)
 		err = wgx_loader_bpffs_ensure();
 	if (!err)
-		err = clear_the_way(opts, ld->ifindex);
+		err = clear_the_way(opts, ld->ifindex, &has_dispatcher);
+	if (!err) {
+		dispatcher = use_dispatcher(has_dispatcher, why, sizeof(why));
+		err = attach_modes(ld, opts, path, dispatcher, &prog);
+	}
+	if (!err && dispatcher) {
+		ld->prog_id = prog_id_of(prog_fd_of(prog));
+		err = query_ifindex(ld->ifindex, ld->iface, &st);
+		if (!err && !st.dispatcher)
+			err = relink(ld, prog);
+	}
 	if (!err)
-		err = attach_modes(ld, opts, path, &prog);
-	if (!err)
-		err = finish_attach(ld, prog);
+		err = finish_attach(ld, prog, why);
 	ld->max_sessions =
 		opts->max_sessions ? opts->max_sessions : WGX_XDP_MAX_SESSIONS;
 	if (err && prog)
@@ -951,6 +1167,9 @@ int wgx_loader_attach(struct wgx_loader *ld, const struct wgx_loader_opts *opts)
 
 void wgx_loader_close(struct wgx_loader *ld)
 {
+	if (ld->link_fd >= 0)
+		close(ld->link_fd);
+	ld->link_fd = -1;
 	if (!ld->active)
 		return;
 	close_maps(ld);
@@ -963,9 +1182,16 @@ static int take_down(struct wgx_loader *ld)
 	uint32_t gone = 0;
 	int err = 0, err2;
 
-	/* The interface may have been deleted, and our program with it. */
-	if (ld->prog_id && if_nametoindex(ld->iface) == (unsigned)ld->ifindex)
+	/* Our own link: detach it, which works even where a copy of the
+	 * descriptor lives on in a child. */
+	if (ld->link_fd >= 0 && !bpf_link_detach(ld->link_fd)) {
+		gone = ld->prog_id;
+	} else if (ld->prog_id &&
+		   if_nametoindex(ld->iface) == (unsigned)ld->ifindex) {
+		/* The interface may have been deleted, and our program with
+		 * it. */
 		err = remove_prog(ld->ifindex, ld->iface, ld->prog_id, &gone);
+	}
 	if (!err && !gone)
 		wgx_log_debug("XDP program %u was no longer on %s", ld->prog_id,
 			      ld->iface);
@@ -1266,6 +1492,24 @@ int wgx_loader_set_local_addrs(struct wgx_loader *ld,
 		if (bpf_map_update_elem(fd, &keys[i], one, BPF_ANY))
 			return map_error("add a local address", "local_addrs");
 	return prune_addrs(fd, keys, n);
+}
+
+int wgx_loader_deny(struct wgx_loader *ld, const struct wgx_addr_key *key,
+		    uint64_t until_ns)
+{
+	struct wgx_deny_value val = { .until_ns = until_ns };
+	int fd = map_fd(ld, WGX_LOADER_MAP_DENY, "deny a source");
+
+	if (fd < 0)
+		return fd;
+	if (!addr_key_valid(key)) {
+		wgx_log_error("Couldn't deny a source: not a clean IPv4/IPv6 "
+			      "key");
+		return -EINVAL;
+	}
+	if (bpf_map_update_elem(fd, key, &val, BPF_ANY))
+		return map_error("deny a source", "deny");
+	return 0;
 }
 
 int wgx_loader_read_stats(struct wgx_loader *ld,

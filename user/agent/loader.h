@@ -4,13 +4,16 @@
  * wgx_xdp, maps wgx_* from include/wgx_bpf.h) onto an interface through
  * libxdp, pin its maps under /sys/fs/bpf/wgxdp/<IFACE>/ with the plain
  * names of design.md (sessions, stats, xsks, config, local_addrs,
- * hs_budget; the program itself as "prog"), and give the agent its map
+ * deny; the program itself as "prog"), and give the agent its map
  * accessors.
  *
  * libxdp shares the interface with other programs through its dispatcher
- * where the kernel allows it; where it does not, it loads ours alone.
- * ld->dispatcher says which. libxdp and libbpf messages go to the debug
- * log. Every call returns 0 or -errno and logs "Couldn't X: reason".
+ * where the kernel allows it (a probe tries what the dispatcher needs);
+ * where it does not, ours is attached alone through a bpf_link held by
+ * this process, so the kernel takes it off the interface when the
+ * process ends however it ends. ld->dispatcher says which. libxdp and
+ * libbpf messages go to the debug log. Every call returns 0 or -errno and
+ * logs "Couldn't X: reason".
  *
  * Instances: the caller (through instance.h) knows whether a live wgxdp
  * instance owns IFACE and refuses a second attach itself. The loader only
@@ -55,7 +58,7 @@ enum wgx_loader_map {
 	WGX_LOADER_MAP_XSKS,
 	WGX_LOADER_MAP_CONFIG,
 	WGX_LOADER_MAP_LOCAL_ADDRS,
-	WGX_LOADER_MAP_HS_BUDGET,
+	WGX_LOADER_MAP_DENY,
 	WGX_LOADER_MAP_XSK_QUEUES,
 	WGX_LOADER_MAP_COUNT,
 };
@@ -100,6 +103,9 @@ struct wgx_loader {
 	uint32_t prog_id;
 	uint32_t max_sessions;		  /* the sessions map's size */
 	int map_fd[WGX_LOADER_MAP_COUNT]; /* -1 when closed */
+	/* Our program's bpf_link when attached alone (-1: none, or through
+	 * the dispatcher): it goes with the last copy of this descriptor. */
+	int link_fd;
 	char pin_dir[WGX_LOADER_PATH_MAX];
 	bool active; /* maps open; a zeroed loader is closed */
 };
@@ -148,7 +154,8 @@ int wgx_loader_attach(struct wgx_loader *ld,
  * program alone) and the pins, then close. Safe on a closed loader.
  */
 int wgx_loader_detach(struct wgx_loader *ld);
-/* Close the map fds, leaving program and pins in place. */
+/* Close the map fds and our link, leaving the pins in place (and the
+ * program, unless this was its link's last holder). */
 void wgx_loader_close(struct wgx_loader *ld);
 /*
  * Open the maps of an attached instance from its pins; mode and
@@ -185,6 +192,13 @@ int wgx_loader_addr_key(int af, const void *addr, struct wgx_addr_key *key);
  */
 int wgx_loader_set_local_addrs(struct wgx_loader *ld,
 			       const struct wgx_addr_key *keys, size_t n);
+/*
+ * Drop initiations and responses from key's source (IPv6: a /64 key, the
+ * low 8 bytes zero) until until_ns (CLOCK_BOOTTIME). The map is LRU: a
+ * full one forgets the oldest entry. 0 or -errno.
+ */
+int wgx_loader_deny(struct wgx_loader *ld, const struct wgx_addr_key *key,
+		    uint64_t until_ns);
 /* Every stat summed over the possible CPUs. */
 int wgx_loader_read_stats(struct wgx_loader *ld,
 			  struct wgx_xdp_counter out[WGX_XDP_STAT_COUNT]);

@@ -5,17 +5,12 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
 #include "agent/netlink.h"
 #include "agent/xdp_policy.h"
-
-enum {
-	/* The kernel's handshake allowance per source under load. */
-	HS_RATE = 20,
-	HS_BURST = 5,
-};
 
 static uint8_t slot_of(const struct wgx_index_entry *e)
 {
@@ -141,14 +136,63 @@ int wgx_xdp_set_xsk_queues(struct wgx_xdp *x, const struct wgx_xsk_queue *q,
 	return first;
 }
 
-void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load)
+/* The mac1 key follows our identity (a reload may change the key). */
+static void sync_mac1(struct wgx_xdp *x)
 {
-	uint16_t flags = under_load ? WGX_XDP_UNDER_LOAD : 0;
+	struct wgx_xdp_config cfg = x->cfg;
 
-	if (!x->active || x->cfg.flags == flags)
+	cfg.flags &= (uint16_t)~WGX_XDP_MAC1;
+	if (wgx_cookie_checker_mac1_key(&x->dev->cookie_checker, cfg.mac1_key))
+		cfg.flags |= WGX_XDP_MAC1;
+	if (!memcmp(&cfg, &x->cfg, sizeof(cfg)))
 		return;
-	x->cfg.flags = flags;
-	wgx_loader_set_config(&x->ld, &x->cfg);
+	if (wgx_loader_set_config(&x->ld, &cfg) == 0)
+		x->cfg = cfg;
+}
+
+/* The deny map's clock (bpf_ktime_get_boot_ns). */
+static uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Sources the agent saw exceed the mac2 rate limit: they own their
+ * address (they answered a cookie there) and flood anyway, so XDP drops
+ * their initiations and responses for a while. A spoofer can never get
+ * another host in here: it does not receive that host's cookies.
+ */
+static void push_offenders(struct wgx_xdp *x)
+{
+	struct wgx_ratelimit_key key;
+	uint64_t until = 0;
+
+	while (wgx_ratelimit_take_offender(x->dev->ratelimit, &key)) {
+		struct wgx_addr_key k;
+		uint8_t addr[16];
+		unsigned int len = wgx_ratelimit_key_addr(&key, addr);
+
+		if (!until)
+			until = boot_ns() + WGX_XDP_DENY_NS;
+		if (wgx_loader_addr_key(len == 4 ? AF_INET : AF_INET6, addr,
+					&k) ||
+		    wgx_loader_deny(&x->ld, &k, until))
+			continue;
+		x->denied++;
+		wgx_log_debug("XDP denies handshakes from a source for %u ms",
+			      (unsigned int)(WGX_XDP_DENY_NS / 1000000));
+	}
+}
+
+void wgx_xdp_sync(struct wgx_xdp *x)
+{
+	if (!x->active)
+		return;
+	sync_mac1(x);
+	push_offenders(x);
 }
 
 int wgx_xdp_counters(struct wgx_xdp *x,
@@ -201,10 +245,10 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 	if (err)
 		return err;
 	x->active = true;
-	x->cfg = (struct wgx_xdp_config){ .listen_port = o->port,
-					  .hs_rate = HS_RATE,
-					  .hs_burst = HS_BURST };
+	x->cfg = (struct wgx_xdp_config){ .listen_port = o->port };
 	err = wgx_loader_set_config(&x->ld, &x->cfg);
+	if (!err)
+		sync_mac1(x);
 	if (!err)
 		err = load_addresses(x);
 	if (err) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The agent's side of the XDP classifier: attach it (loader.h), keep its
- * maps current (listen port and the under-load flag in config, IFACE's
- * own addresses in local_addrs, every receiver index in sessions before
- * the message announcing it leaves) and read its counters for show.
+ * maps current (listen port and the mac1 key of our identity in config,
+ * IFACE's own addresses in local_addrs, every receiver index in sessions
+ * before the message announcing it leaves, proven handshake flooders in
+ * deny) and read its counters for show.
  */
 #ifndef WGX_XDP_H
 #define WGX_XDP_H
@@ -14,10 +15,15 @@
 #include "device/device.h"
 #include "agent/loader.h"
 
+/* How long XDP drops a proven flooder's handshakes: 2 s (ns), renewed
+ * while it goes on (ratelimit.h reports it every 500 ms at most). */
+#define WGX_XDP_DENY_NS 2000000000ULL
+
 struct wgx_xdp {
 	struct wgx_loader ld;
 	struct wgx_device *dev;
 	struct wgx_xdp_config cfg;
+	uint64_t denied;      /* deny map entries written */
 	int addr_watch_fd;    /* for the agent's epoll; -1 when none */
 	const char *auto_why; /* --mode auto: why this mode; NULL otherwise */
 	bool auto_xsk;	      /* --mode auto: AF_XDP sockets on this kind */
@@ -50,8 +56,12 @@ int wgx_xdp_xsks_map_fd(const struct wgx_xdp *x);
  */
 int wgx_xdp_set_xsk_queues(struct wgx_xdp *x, const struct wgx_xsk_queue *q,
 			   unsigned int n);
-/* Tell the program whether to apply the per-source handshake budget. */
-void wgx_xdp_set_under_load(struct wgx_xdp *x, bool under_load);
+/*
+ * Once per turn of the agent's loop: the mac1 key in config follows our
+ * identity (on a key change), and sources that exceeded the mac2 rate
+ * limit go to the deny map. Cheap when nothing changed.
+ */
+void wgx_xdp_sync(struct wgx_xdp *x);
 /* Mirror the index slots of a peer's keypairs (after a change). */
 void wgx_xdp_sync_peer(struct wgx_xdp *x, struct wgx_peer *p);
 /* Counters summed over CPUs; 0 or -errno. */

@@ -157,6 +157,17 @@ void wgx_cookie_checker_wipe(struct wgx_cookie_checker *checker)
 	wgx_crypto_wipe(checker, sizeof(*checker));
 }
 
+bool wgx_cookie_checker_mac1_key(const struct wgx_cookie_checker *checker,
+				 uint8_t out[WGX_KEY_LEN])
+{
+	if (!checker->has_identity) {
+		memset(out, 0, WGX_KEY_LEN);
+		return false;
+	}
+	memcpy(out, checker->mac1_key, WGX_KEY_LEN);
+	return true;
+}
+
 static bool secret_is_fresh(const struct wgx_cookie_checker *checker,
 			    uint64_t now)
 {

@@ -86,6 +86,13 @@ void wgx_cookie_checker_init(struct wgx_cookie_checker *checker);
 void wgx_cookie_checker_set_public_key(struct wgx_cookie_checker *checker,
 				       const uint8_t pub[WGX_KEY_LEN]);
 void wgx_cookie_checker_wipe(struct wgx_cookie_checker *checker);
+/*
+ * The mac1 key (derived from our public key, not a secret) into out, for
+ * a check of mac1 ahead of the agent (the XDP program). false, and out
+ * zeroed, while there is no identity.
+ */
+bool wgx_cookie_checker_mac1_key(const struct wgx_cookie_checker *checker,
+				 uint8_t out[WGX_KEY_LEN]);
 
 /*
  * Check the macs of a handshake initiation or response (len 148 or 92; any

@@ -243,16 +243,51 @@ struct wgx_peer *wgx_device_take_pending(struct wgx_device *dev)
 					memory_order_acquire);
 }
 
+/* Whether an initiation or response carries a mac2 (its last 16 bytes;
+ * a cookie reply has none). */
+static bool has_mac2(const uint8_t *msg, size_t len)
+{
+	uint8_t any = 0;
+
+	if (msg[0] != WGX_MSG_INITIATION && msg[0] != WGX_MSG_RESPONSE)
+		return false;
+	for (size_t i = len - 16; i < len; i++)
+		any |= msg[i];
+	return any;
+}
+
+/* Whether a message from src may take a place in the queue (device.h). */
+static bool hsq_admits(const struct wgx_hsq *q, uint16_t share, bool cookie,
+		       const struct wgx_ratelimit *rl,
+		       const struct wgx_cookie_src *cs)
+{
+	const uint16_t *in = cookie ? q->in_share_cookie : q->in_share;
+
+	if (q->count == WGX_HSQ_SIZE || in[share] >= WGX_HSQ_PER_SHARE)
+		return false;
+	return q->count < WGX_HSQ_SIZE - WGX_HSQ_RESERVED ||
+	       wgx_ratelimit_known(rl, cs->addr, cs->addr_len);
+}
+
 void wgx_device_queue_handshake(struct wgx_device *dev, const uint8_t *msg,
 				size_t len, const union wgx_sockaddr *src)
 {
 	struct wgx_hsq *q = &dev->hsq;
+	struct wgx_cookie_src cs;
 	struct wgx_hs_item *it;
+	uint16_t share;
+	bool cookie;
 
-	if (len > sizeof(it->msg))
+	if (len > sizeof(it->msg) || len < 16 ||
+	    wgx_cookie_src_from_sockaddr(&cs, &src->sa, wgx_sockaddr_len(src)) <
+		    0)
 		return;
+	share = wgx_ratelimit_source_hash(dev->ratelimit, cs.addr,
+					  cs.addr_len) %
+		WGX_HSQ_SHARES;
+	cookie = has_mac2(msg, len);
 	pthread_mutex_lock(&q->lock);
-	if (q->count == WGX_HSQ_SIZE) {
+	if (!hsq_admits(q, share, cookie, dev->ratelimit, &cs)) {
 		pthread_mutex_unlock(&q->lock);
 		wgx_stats_add(&dev->stats, WGX_STAT_DROP_HANDSHAKE_QUEUE_FULL,
 			      len);
@@ -261,8 +296,14 @@ void wgx_device_queue_handshake(struct wgx_device *dev, const uint8_t *msg,
 	it = &q->item[(q->head + q->count) % WGX_HSQ_SIZE];
 	it->src = *src;
 	it->len = (uint16_t)len;
+	it->share = share;
+	it->cookie = cookie;
 	memcpy(it->msg, msg, len);
 	q->count++;
+	if (cookie)
+		q->in_share_cookie[share]++;
+	else
+		q->in_share[share]++;
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -278,6 +319,10 @@ bool wgx_device_pop_handshake(struct wgx_device *dev, struct wgx_hs_item *out,
 		*out = q->item[q->head];
 		q->head = (q->head + 1) % WGX_HSQ_SIZE;
 		q->count--;
+		if (out->cookie)
+			q->in_share_cookie[out->share]--;
+		else
+			q->in_share[out->share]--;
 		got = true;
 	}
 	pthread_mutex_unlock(&q->lock);
