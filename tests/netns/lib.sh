@@ -313,11 +313,15 @@ nsx() {
 	ip netns exec "$ns" "$@"
 }
 
-# veth_create NS_A IF_A NS_B IF_B: a veth pair across two namespaces, up.
+# veth_create NS_A IF_A NS_B IF_B [QUEUES]: a veth pair across two
+# namespaces, up; with QUEUES RX and TX queues each side (default one).
 veth_create() {
+	local q=()
+	[ -z "${5:-}" ] || q=(numtxqueues "$5" numrxqueues "$5")
 	register if "$2"
 	register if "$4"
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
+	ip link add "$2" netns "$1" "${q[@]}" type veth peer name "$4" \
+		netns "$3" "${q[@]}" &&
 		ip -n "$1" link set "$2" up &&
 		ip -n "$3" link set "$4" up
 }
@@ -336,14 +340,16 @@ addr_add() {
 
 # netns_pair [UL4_A UL4_B UL6_A UL6_B]: two namespaces ($NS_A, $NS_B) joined
 # by a veth ($VETH_A, $VETH_B) with the given addresses (no length;
-# /$UL4_LEN and /$UL6_LEN are used).
+# /$UL4_LEN and /$UL6_LEN are used). WGX_PAIR_QUEUES=N gives the veth N
+# RX and TX queues each side (an AF_XDP socket per queue).
 netns_pair() {
 	UL4_A=${1:-$UL4_A} UL4_B=${2:-$UL4_B}
 	UL6_A=${3:-$UL6_A} UL6_B=${4:-$UL6_B}
 	NS_A=$(ns_name a) NS_B=$(ns_name b)
 	VETH_A=$(if_name va) && VETH_B=$(if_name vb) || return 1
 	ns_create "$NS_A" && ns_create "$NS_B" &&
-		veth_create "$NS_A" "$VETH_A" "$NS_B" "$VETH_B" &&
+		veth_create "$NS_A" "$VETH_A" "$NS_B" "$VETH_B" \
+			"${WGX_PAIR_QUEUES:-}" &&
 		addr_add "$NS_A" "$VETH_A" "$UL4_A/$UL4_LEN" "$UL6_A/$UL6_LEN" &&
 		addr_add "$NS_B" "$VETH_B" "$UL4_B/$UL4_LEN" "$UL6_B/$UL6_LEN" &&
 		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"

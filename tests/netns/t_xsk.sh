@@ -36,23 +36,6 @@ FLOOD=$BUILD/bench/wgx_flood
 STREAMS=8
 XFER_MB=4
 
-# pair_2q: netns_pair, but the veth has two RX and TX queues each side.
-pair_2q() {
-	NS_A=$(ns_name a) NS_B=$(ns_name b)
-	VETH_A=$(if_name va) && VETH_B=$(if_name vb) || return 1
-	ns_create "$NS_A" && ns_create "$NS_B" || return 1
-	register if "$VETH_A"
-	ip link add "$VETH_A" netns "$NS_A" numtxqueues 2 numrxqueues 2 \
-		type veth peer name "$VETH_B" netns "$NS_B" numtxqueues 2 \
-		numrxqueues 2 || return 1
-	ip -n "$NS_A" link set "$VETH_A" up &&
-		ip -n "$NS_B" link set "$VETH_B" up || return 1
-	addr_add "$NS_A" "$VETH_A" "$UL4_A/$UL4_LEN" "$UL6_A/$UL6_LEN" &&
-		addr_add "$NS_B" "$VETH_B" "$UL4_B/$UL4_LEN" \
-			"$UL6_B/$UL6_LEN" &&
-		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"
-}
-
 # xsks_listed NS TUN N [WORKERS]: show --json lists N AF_XDP sockets,
 # one per queue (0 .. N-1), in copy mode, on distinct workers (on as many
 # as there are when WORKERS is fewer than N).
@@ -177,7 +160,7 @@ no_program() {
 
 for w in 1 4; do
 	mark=$(cleanup_mark)
-	pair_2q || die "veth pair with 2 queues"
+	WGX_PAIR_QUEUES=2 netns_pair || die "veth pair with 2 queues"
 	WGX_WGXDP_ARGS="--mode native --workers $w" \
 		tunnel_pair wgxdp wggo || die "tunnel with $w workers"
 	t="native, $w worker(s)"
@@ -195,7 +178,7 @@ done
 for mode in native skb; do
 	for peer in wggo wgxdp; do
 		mark=$(cleanup_mark)
-		pair_2q || die "veth pair with 2 queues"
+		WGX_PAIR_QUEUES=2 netns_pair || die "veth pair with 2 queues"
 		WGX_WGXDP_ARGS="--mode $mode --workers 2" \
 			tunnel_pair wgxdp "$peer" || die "$mode tunnel to $peer"
 		t="$mode, to $peer"

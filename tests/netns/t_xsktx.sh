@@ -158,25 +158,6 @@ b_through_xsk() {
 
 pings() { ping_ok "$NS_A" "$IN4_B" 10; }
 
-# pair_2q: netns_pair, but the veth has two RX and TX queues each side,
-# so that each of two workers owns an AF_XDP socket (a worker without
-# one sends through its UDP socket).
-pair_2q() {
-	NS_A=$(ns_name a) NS_B=$(ns_name b)
-	VETH_A=$(if_name va) && VETH_B=$(if_name vb) || return 1
-	ns_create "$NS_A" && ns_create "$NS_B" || return 1
-	register if "$VETH_A"
-	ip link add "$VETH_A" netns "$NS_A" numtxqueues 2 numrxqueues 2 \
-		type veth peer name "$VETH_B" netns "$NS_B" numtxqueues 2 \
-		numrxqueues 2 || return 1
-	ip -n "$NS_A" link set "$VETH_A" up &&
-		ip -n "$NS_B" link set "$VETH_B" up || return 1
-	addr_add "$NS_A" "$VETH_A" "$UL4_A/$UL4_LEN" "$UL6_A/$UL6_LEN" &&
-		addr_add "$NS_B" "$VETH_B" "$UL4_B/$UL4_LEN" \
-			"$UL6_B/$UL6_LEN" &&
-		wait_until 5 nsx "$NS_A" ping -c 1 -W 1 "$UL4_B"
-}
-
 # ---- bad input
 
 mark=$(cleanup_mark)
@@ -199,7 +180,7 @@ cleanup_to "$mark"
 # ---- --tx xsk, native, IPv4 underlay
 
 mark=$(cleanup_mark)
-pair_2q || die "veth pair with 2 queues"
+WGX_PAIR_QUEUES=2 netns_pair || die "veth pair with 2 queues"
 second_veth || die "second veth pair"
 WGX_WGXDP_ARGS="--mode native --workers 2 --tx xsk" \
 	tunnel_pair wgxdp wggo || die "native tunnel to wireguard-go"
