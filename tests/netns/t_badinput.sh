@@ -222,11 +222,12 @@ check "ping loop answered during the bad input" ping_loop_answered
 check_drops() {
 	local after ok=0
 	after=$(counters) || return 1
-	# Thousands of random datagrams sent as fast as one core can: a
-	# native-mode veth drops a few (under 1%) before XDP when its ring is
-	# full.
-	at_least drop_malformed "$(delta "$before" "$after" drop_malformed)" \
-		$((exp_malformed * 99 / 100)) || ok=1
+	# Random IPv6 payloads over 1452 bytes leave as fragments, which XDP
+	# passes to the stack on purpose (pass_fragment, docs/hardening.md).
+	at_least "drop_malformed + pass_fragment" \
+		$(($(delta "$before" "$after" drop_malformed) + \
+			$(delta "$before" "$after" pass_fragment))) \
+		"$exp_malformed" || ok=1
 	at_least drop_unknown_index \
 		"$(delta "$before" "$after" drop_unknown_index)" \
 		"$exp_unknown" || ok=1
