@@ -525,6 +525,15 @@ start_wgxdp() {
 	ip -n "$ns" link show "$tun" >/dev/null
 }
 
+# xsk_counts NS TUN: TUN's AF_XDP sockets and its XDP data verdicts, as
+# "SOCKETS REDIRECT_XSK PASS_DATA PASS_LARGE".
+xsk_counts() {
+	wgxdp_show "$1" "$2" | jq -r '"\(.xsks | length)
+		\(.counters.redirect_xsk // 0) \(.counters.pass_data // 0)
+		\(.counters.pass_large // 0)"' | tr '\n' ' '
+	echo
+}
+
 # xsk_share_check NS TUN: where TUN's workers have AF_XDP sockets, the share of
 # the data packets XDP found a session for that went to them
 # (redirect_xsk against pass_data) is at least WGX_XSK_SHARE percent (95;
@@ -533,13 +542,9 @@ start_wgxdp() {
 # AF_XDP frame holds one, they go to the UDP socket by design. Fewer than
 # 100 data packets decide nothing.
 xsk_share_check() {
-	local js n rx pd pl min=${WGX_XSK_SHARE:-95}
-	js=$(wgxdp_show "$1" "$2") || return 0
-	n=$(jq -r '.xsks | length' <<<"$js" 2>/dev/null) || return 0
+	local n rx pd pl min=${WGX_XSK_SHARE:-95}
+	read -r n rx pd pl < <(xsk_counts "$1" "$2") || return 0
 	[ "${n:-0}" -gt 0 ] || return 0
-	rx=$(jq -r '.counters.redirect_xsk // 0' <<<"$js")
-	pd=$(jq -r '.counters.pass_data // 0' <<<"$js")
-	pl=$(jq -r '.counters.pass_large // 0' <<<"$js")
 	[ $((rx + pd)) -ge 100 ] || return 0
 	if [ $((rx * 100)) -ge $((min * (rx + pd))) ]; then
 		pass "$2: AF_XDP took $rx of $((rx + pd)) data packets (min $min%; $pl GSO super-packets to the socket)"

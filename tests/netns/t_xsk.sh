@@ -110,11 +110,9 @@ parallel_transfers() {
 # xsk_share NS TUN: redirect_xsk is at least 95% of the data frames XDP
 # passed on for known sessions (redirect_xsk + pass_data).
 xsk_share() {
-	local c r p
-	c=$(wgxdp_show "$1" "$2" | jq -c .counters)
-	r=$(jq '.redirect_xsk' <<<"$c")
-	p=$(jq '.pass_data' <<<"$c")
-	echo "redirect_xsk $r, pass_data $p, pass_large $(jq .pass_large <<<"$c")"
+	local n r p l
+	read -r n r p l < <(xsk_counts "$1" "$2") || return 1
+	echo "redirect_xsk $r, pass_data $p, pass_large $l"
 	[ "$r" -gt 100 ] && [ $((r * 100)) -ge $((95 * (r + p))) ]
 }
 
