@@ -18,6 +18,7 @@ static __always_inline int wgx_stat_verdict(__u32 id)
 		return XDP_REDIRECT;
 	case WGX_XDP_STAT_DROP_MALFORMED:
 	case WGX_XDP_STAT_DROP_UNKNOWN_INDEX:
+	case WGX_XDP_STAT_DROP_BAD_COUNTER:
 	case WGX_XDP_STAT_DROP_FRAGMENT:
 	case WGX_XDP_STAT_DROP_BAD_MAC1:
 	case WGX_XDP_STAT_DROP_DENIED:

@@ -14,6 +14,8 @@
  *     with a wrong mac1             -> DROP  drop_bad_mac1
  *   handshake (type 1, 2, 3)        -> PASS  pass_handshake, to the agent
  *   data, unknown receiver index    -> DROP  drop_unknown_index
+ *   data, counter no session reaches
+ *     (WGX_COUNTER_LIMIT, 2^40)     -> DROP  drop_bad_counter
  *   data, known receiver index      -> REDIRECT to the queue's AF_XDP
  *                                      socket (redirect_xsk), or PASS
  *                                      when it has none (pass_data)
@@ -21,7 +23,8 @@
  *                                      GSO super-packets whole)
  *   first fragment of a datagram    -> judged by its WireGuard header:
  *                                      DROP drop_fragment (unknown index,
- *                                      bad header, denied source) or
+ *                                      bad counter, bad header, denied
+ *                                      source) or
  *                                      PASS pass_fragment
  *
  * Fragments are passed, not dropped: WireGuard does not set DF on IPv4,
@@ -70,11 +73,19 @@ static __always_inline bool wgx_denied(const struct wgx_ip *ip)
 	return d && bpf_ktime_get_boot_ns() < d->until_ns;
 }
 
+/*
+ * A data message, its 16-byte header inside the frame. A counter no
+ * session reaches is dropped here: a flood of bad tags with random
+ * counters on a live index would otherwise cost a decryption each.
+ */
 static __always_inline __u32 wgx_data(struct xdp_md *ctx,
-				      const struct wgx_ip *ip, __le32 index)
+				      const struct wgx_ip *ip,
+				      const struct wgx_wg_data_head *head)
 {
-	if (!wgx_known_index(index))
+	if (!wgx_known_index(head->index))
 		return WGX_XDP_STAT_DROP_UNKNOWN_INDEX;
+	if (wgx_counter_impossible(head->counter))
+		return WGX_XDP_STAT_DROP_BAD_COUNTER;
 	/* The workers' frames start with a fixed IPv6 header: with
 	 * extension headers the stack takes it. */
 	if (ip->ext)
@@ -105,6 +116,19 @@ static __always_inline __u32 wgx_handshake(struct xdp_md *ctx,
 	return WGX_XDP_STAT_PASS_HANDSHAKE;
 }
 
+/* The first fragment of a data message: its index known and, when the
+ * counter is in this fragment too, a counter a session can reach. */
+static __always_inline bool wgx_data_fragment_ok(struct udphdr *udp, void *end)
+{
+	struct wgx_wg_data_head *head = (void *)(udp + 1);
+
+	if (!wgx_known_index(head->index))
+		return false;
+	if ((void *)(head + 1) > end)
+		return true; /* too little to judge the counter */
+	return !wgx_counter_impossible(head->counter);
+}
+
 /*
  * The first fragment of a longer datagram: the UDP length is the whole
  * datagram's, the WireGuard header is here, the rest is not (so no mac1).
@@ -131,8 +155,9 @@ static __always_inline __u32 wgx_first_fragment(const struct wgx_ip *ip,
 	case WGX_MSG_COOKIE_REPLY:
 		return WGX_XDP_STAT_PASS_FRAGMENT;
 	case WGX_MSG_DATA:
-		return wgx_known_index(wg->index) ? WGX_XDP_STAT_PASS_FRAGMENT
-						  : WGX_XDP_STAT_DROP_FRAGMENT;
+		return wgx_data_fragment_ok(udp, end)
+			       ? WGX_XDP_STAT_PASS_FRAGMENT
+			       : WGX_XDP_STAT_DROP_FRAGMENT;
 	default:
 		return WGX_XDP_STAT_DROP_FRAGMENT;
 	}
@@ -174,7 +199,11 @@ static __always_inline __u32 wgx_wireguard(struct xdp_md *ctx,
 	case WGX_MSG_COOKIE_REPLY:
 		return WGX_XDP_STAT_PASS_HANDSHAKE;
 	case WGX_MSG_DATA:
-		return wgx_data(ctx, ip, wg->index);
+		/* len >= WGX_MSG_DATA_MIN_LEN: the header is in the frame;
+		 * the verifier wants to see that too. */
+		if ((void *)((struct wgx_wg_data_head *)wg + 1) > end)
+			return WGX_XDP_STAT_DROP_MALFORMED;
+		return wgx_data(ctx, ip, (void *)wg);
 	default:
 		return WGX_XDP_STAT_DROP_MALFORMED;
 	}

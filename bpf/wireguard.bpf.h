@@ -17,6 +17,20 @@ struct wgx_wg_prefix {
 	__le32 index;
 };
 
+/* A data message's header: type word, receiver index, counter. */
+struct wgx_wg_data_head {
+	__le32 word;
+	__le32 index;
+	__le64 counter;
+};
+
+/* Whether a data message's counter is one no session reaches
+ * (WGX_COUNTER_LIMIT): proven bad without the key. */
+static __always_inline bool wgx_counter_impossible(__le64 counter)
+{
+	return wgx_le64_to_cpu(counter) >= WGX_COUNTER_LIMIT;
+}
+
 /* Returns the message type, or 0 when the word or the size is wrong.
  * len is the UDP payload length. */
 static __always_inline __u32 wgx_wg_type(__le32 word, __u32 len)

@@ -45,6 +45,7 @@ enum wgx_xdp_limits {
 	X(PASS_LARGE, "pass_large")                                            \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
+	X(DROP_BAD_COUNTER, "drop_bad_counter")                                \
 	X(DROP_FRAGMENT, "drop_fragment")                                      \
 	X(DROP_BAD_MAC1, "drop_bad_mac1")                                      \
 	X(DROP_DENIED, "drop_denied")                                          \

@@ -56,6 +56,19 @@ enum wgx_timer_consts {
 #define WGX_REKEY_AFTER_MESSAGES  (1ULL << 60)
 #define WGX_REJECT_AFTER_MESSAGES (~0ULL - (1ULL << 13))
 
+/*
+ * No data message of a live session carries a counter this high: counters
+ * start at 0 with each session, go up by one per message, and a session
+ * lives at most REJECT_AFTER_TIME (180 s). Reaching 2^40 would take six
+ * billion messages a second for those 180 s, ten times what a 400 Gbit/s
+ * link carries in minimum-size frames. So a counter at or above it is
+ * proven bad before any decryption: the XDP program drops it
+ * (drop_bad_counter) and so do the workers, which turns a flood of bad
+ * tags with random counters into a cheap drop. The protocol core
+ * (core/transport.c) keeps the whitepaper's REJECT_AFTER_MESSAGES limit.
+ */
+#define WGX_COUNTER_LIMIT (1ULL << 40)
+
 struct wgx_msg_header {
 	__u8 type;
 	__u8 reserved[3];

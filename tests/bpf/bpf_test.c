@@ -97,6 +97,7 @@ struct spec {
 	uint32_t word;	      /* first WireGuard word, little-endian */
 	int wg_len;	      /* UDP payload bytes */
 	uint32_t index;	      /* receiver index at offset 4 */
+	uint64_t counter;     /* data: the counter at offset 8 */
 	int udp_len_delta;    /* added to the UDP length field */
 	int ip_len_delta;     /* added to the IP length field */
 	int ip_extra;	      /* IP payload bytes after the UDP datagram */
@@ -200,6 +201,7 @@ static int stat_verdict(int stat)
 		return XDP_REDIRECT;
 	case ST(DROP_MALFORMED):
 	case ST(DROP_UNKNOWN_INDEX):
+	case ST(DROP_BAD_COUNTER):
 	case ST(DROP_FRAGMENT):
 	case ST(DROP_BAD_MAC1):
 	case ST(DROP_DENIED):
@@ -444,6 +446,10 @@ static int build(const struct spec *s, uint8_t *f)
 		put_le32(f + n, s->word);
 	if (s->wg_len >= 8)
 		put_le32(f + n + 4, s->index);
+	if (s->wg_len >= 16 && s->word == WGX_MSG_DATA) {
+		put_le32(f + n + 8, (uint32_t)s->counter);
+		put_le32(f + n + 12, (uint32_t)(s->counter >> 32));
+	}
 	if (has_mac1(s))
 		put_mac1(f + n, s->wg_len, s->bad_mac1);
 	len = n + s->wg_len + s->ip_extra + s->pad - s->cut;
@@ -681,6 +687,15 @@ static const struct fixture ipv4_fixtures[] = {
 	   DATA(FULL_DATA, KNOWN_INDEX)),
 	FX("1452-byte unknown index", DROP, DROP_UNKNOWN_INDEX,
 	   DATA(FULL_DATA, UNKNOWN_INDEX)),
+	FX("known data, counter 2^40 - 1", PASS, PASS_DATA,
+	   DATA(64, KNOWN_INDEX), .counter = WGX_COUNTER_LIMIT - 1),
+	FX("known data, counter 2^40 (no session reaches it)", DROP,
+	   DROP_BAD_COUNTER, DATA(64, KNOWN_INDEX),
+	   .counter = WGX_COUNTER_LIMIT),
+	FX("known data, counter 2^64 - 1", DROP, DROP_BAD_COUNTER,
+	   DATA(FULL_DATA, KNOWN_INDEX), .counter = ~0ULL),
+	FX("unknown index, counter 2^64 - 1", DROP, DROP_UNKNOWN_INDEX,
+	   DATA(64, UNKNOWN_INDEX), .counter = ~0ULL),
 };
 
 static const struct fixture ipv6_fixtures[] = {
@@ -688,6 +703,8 @@ static const struct fixture ipv6_fixtures[] = {
 	FX("response", PASS, PASS_HANDSHAKE, .v6 = true, RESP),
 	FX("cookie reply", PASS, PASS_HANDSHAKE, .v6 = true, COOKIE),
 	FX("known data", PASS, PASS_DATA, .v6 = true, DATA(32, KNOWN_INDEX)),
+	FX("known data, counter 2^40", DROP, DROP_BAD_COUNTER, .v6 = true,
+	   DATA(32, KNOWN_INDEX), .counter = WGX_COUNTER_LIMIT),
 	FX("unknown index", DROP, DROP_UNKNOWN_INDEX, .v6 = true,
 	   DATA(32, UNKNOWN_INDEX)),
 	FX("1452-byte data message (1500-byte packet)", PASS, PASS_DATA,
@@ -725,6 +742,12 @@ static const struct fixture fragment_fixtures[] = {
 	   DATA(64, KNOWN_INDEX)),
 	FX("MF set, unknown index", DROP, DROP_FRAGMENT, .frag_off = 0x2000,
 	   DATA(64, UNKNOWN_INDEX)),
+	FX("MF set, known index, counter 2^40", DROP, DROP_FRAGMENT,
+	   .frag_off = 0x2000, DATA(64, KNOWN_INDEX),
+	   .counter = WGX_COUNTER_LIMIT),
+	FX("ipv6 first fragment, known index, counter 2^63", DROP,
+	   DROP_FRAGMENT, .v6 = true, .ext = { EXT_FRAG },
+	   DATA(64, KNOWN_INDEX), .counter = 1ULL << 63),
 	FX("MF set, 1452-byte datagram, unknown index", DROP, DROP_FRAGMENT,
 	   .frag_off = 0x2000, DATA(FULL_DATA, UNKNOWN_INDEX)),
 	FX("MF set, initiation", PASS, PASS_FRAGMENT, .frag_off = 0x2000, INIT),
@@ -1502,8 +1525,11 @@ static bool is_denied(const struct spec *s)
 
 /* What the classifier must say about the first fragment built from s. */
 static int first_fragment_stat(const struct spec *s, bool known, int ip_hdr,
-			       int tot)
+			       int tot, int frame_ip)
 {
+	/* The counter is judged when the fragment holds it. */
+	bool bad_counter = s->counter >= WGX_COUNTER_LIMIT &&
+			   ip_hdr + 8 + 16 <= frame_ip - s->cut;
 	uint32_t w = s->word;
 	int ulen = 8 + s->wg_len + s->udp_len_delta, mlen;
 
@@ -1517,7 +1543,8 @@ static int first_fragment_stat(const struct spec *s, bool known, int ip_hdr,
 	if (w == 3 && mlen == 64)
 		return ST(PASS_FRAGMENT);
 	if (w == 4 && mlen >= 32)
-		return known ? ST(PASS_FRAGMENT) : ST(DROP_FRAGMENT);
+		return known && !bad_counter ? ST(PASS_FRAGMENT)
+					     : ST(DROP_FRAGMENT);
 	return ST(DROP_FRAGMENT);
 }
 
@@ -1551,7 +1578,7 @@ static int spec_stat(const struct spec *s, bool known)
 	if (tot > frame_ip)
 		return ST(DROP_MALFORMED);
 	if (first)
-		return first_fragment_stat(s, known, hdr, tot);
+		return first_fragment_stat(s, known, hdr, tot, frame_ip);
 	if (ulen < 8 || hdr + ulen > tot || mlen < 32)
 		return ST(DROP_MALFORMED);
 	if ((w == 1 && mlen == 148) || (w == 2 && mlen == 92)) {
@@ -1565,8 +1592,11 @@ static int spec_stat(const struct spec *s, bool known)
 	}
 	if (w == 3 && mlen == 64)
 		return ST(PASS_HANDSHAKE);
+	if (w == 4 && !known)
+		return ST(DROP_UNKNOWN_INDEX);
 	if (w == 4)
-		return known ? ST(PASS_DATA) : ST(DROP_UNKNOWN_INDEX);
+		return s->counter >= WGX_COUNTER_LIMIT ? ST(DROP_BAD_COUNTER)
+						       : ST(PASS_DATA);
 	return ST(DROP_MALFORMED);
 }
 
@@ -1630,6 +1660,8 @@ static void random_spec(struct spec *s)
 		s->wg_len = rng_below(1500);
 	s->bad_mac1 = rng_below(4) == 0;
 	s->index = rng_below(2) ? KNOWN_INDEX : (uint32_t)rng();
+	/* Half below the limit, half random (nearly all above it). */
+	s->counter = rng_below(2) ? rng() % WGX_COUNTER_LIMIT : rng();
 	if (rng_below(5) == 0)
 		s->udp_len_delta = (int)rng_below(21) - 10;
 	if (rng_below(10) == 0)

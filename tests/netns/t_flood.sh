@@ -235,15 +235,31 @@ live_index() {
 	[ -n "$INDEX" ]
 }
 check "B's live receiver index seen on the wire" live_index
+# Counters below 2^32, as a live session could carry: each one costs a
+# decryption and fails its tag.
 bad_tags_dropped() {
 	local b0 b1
 	b0=$(ctr drop_bad_tag)
-	data_flood bad-tag bad-tag --index "$INDEX" || return 1
+	data_flood bad-tag bad-tag-low --index "$INDEX" || return 1
 	b1=$(ctr drop_bad_tag)
 	echo "drop_bad_tag +$((b1 - b0))"
 	[ $((b1 - b0)) -gt 100000 ]
 }
 check "bad-tag flood on B's index at 50,000/s: 80% of the goodput kept" \
 	bad_tags_dropped
+
+# Random counters: 2^40 and above no session reaches, so they are
+# dropped undecrypted (by XDP, or by the workers in socket mode), and
+# none of them is a failed decryption.
+bad_counters_dropped() {
+	local b0 c0 b1 c1
+	b0=$(ctr drop_bad_tag) c0=$(ctr drop_bad_counter)
+	data_flood bad-counter bad-tag --index "$INDEX" || return 1
+	b1=$(ctr drop_bad_tag) c1=$(ctr drop_bad_counter)
+	echo "drop_bad_counter +$((c1 - c0)), drop_bad_tag +$((b1 - b0))"
+	[ $((c1 - c0)) -gt 100000 ] && [ $((b1 - b0)) -lt 100 ]
+}
+check "random-counter flood on B's index: dropped undecrypted, 80% kept" \
+	bad_counters_dropped
 
 finish

@@ -189,9 +189,9 @@ in_range() {
 
 # The socket side's receive-path drops (the transmit-path ones, such as
 # drop_no_route for the TUN's own IPv6 chatter, move on their own).
-RX_DROPS="drop_malformed drop_unknown_index drop_bad_tag drop_replay
-drop_expired_key drop_bad_inner drop_allowedips drop_handshake_invalid
-drop_handshake_ratelimit drop_handshake_queue_full"
+RX_DROPS="drop_malformed drop_unknown_index drop_bad_tag drop_bad_counter
+drop_replay drop_expired_key drop_bad_inner drop_allowedips
+drop_handshake_invalid drop_handshake_ratelimit drop_handshake_queue_full"
 
 # socket_drops_same BEFORE AFTER: no receive-path drop counter of the
 # socket side moved.

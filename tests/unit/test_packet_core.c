@@ -327,6 +327,15 @@ static void test_rx_drops(void)
 	n = remote_seal(&r, inner, INNER, msg, sizeof(msg));
 	msg[4] ^= 0xff;
 	fake_net_push(&r.net, 0, &r.ep, msg, n);
+	/* Counters no session reaches (2^40 and 2^63), refused before any
+	 * decryption; a good message then still gets through. */
+	n = remote_seal(&r, inner, INNER, msg, sizeof(msg));
+	memset(msg + 8, 0, 8);
+	msg[13] = 1;
+	fake_net_push(&r.net, 0, &r.ep, msg, n);
+	msg[13] = 0;
+	msg[15] = 0x80;
+	fake_net_push(&r.net, 0, &r.ep, msg, n);
 	/* An inner source the peer may not use. */
 	push_data(&r, 0, "10.9.9.9", 3, &r.ep);
 	/* Malformed: too short; reserved bytes set. */
@@ -352,6 +361,7 @@ static void test_rx_drops(void)
 	CHECK(stat_sum(&r, WGX_STAT_DROP_REPLAY) == 1);
 	CHECK(stat_sum(&r, WGX_STAT_DROP_BAD_TAG) == 1);
 	CHECK(stat_sum(&r, WGX_STAT_DROP_UNKNOWN_INDEX) == 1);
+	CHECK(stat_sum(&r, WGX_STAT_DROP_BAD_COUNTER) == 2);
 	CHECK(stat_sum(&r, WGX_STAT_DROP_ALLOWEDIPS) == 1);
 	CHECK(stat_sum(&r, WGX_STAT_DROP_MALFORMED) == 2);
 	CHECK(stat_sum(&r, WGX_STAT_RX_KEEPALIVE) == 1);

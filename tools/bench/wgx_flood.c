@@ -28,7 +28,10 @@
  *                  XDP). Gives up when no cookie comes within 10 s
  *   bad-tag        data messages to the live receiver index --index N (as
  *                  tests/netns/wgx_rxidx prints it), random counter and
- *                  content: each one costs the receiver a decryption
+ *                  content: a decryption each unless the receiver drops
+ *                  counters no session reaches (wgxdp: 2^40 and above)
+ *   bad-tag-low    the same with counters below 2^32, as a live session
+ *                  could carry: a decryption each, whatever the receiver
  *
  * --spoof PREFIX/LEN sends from forged source addresses, a random one of
  * PREFIX/LEN for each datagram (a /32 or /128 forges one address, e.g. a
@@ -91,6 +94,7 @@ enum kind {
 	KIND_INITIATION_MAC1,
 	KIND_INITIATION_MAC2,
 	KIND_BAD_TAG,
+	KIND_BAD_TAG_LOW,
 };
 
 /* Forged sources: family and the prefix to draw them from. */
@@ -274,8 +278,12 @@ static void pool_build(struct pool *pl, const struct opts *o)
 			pl->len[i] = LEN_INITIATION;
 			break;
 		case KIND_BAD_TAG:
+		case KIND_BAD_TAG_LOW:
 			put_le32(p, 4);
 			put_le32(p + 4, o->index);
+			/* refresh() rewrites the low half of the counter. */
+			if (o->kind == KIND_BAD_TAG_LOW)
+				put_le32(p + 12, 0);
 			pl->len[i] = rnd_range(MIN_DATA, MAX_PAYLOAD);
 			break;
 		}
@@ -286,14 +294,15 @@ static void pool_build(struct pool *pl, const struct opts *o)
 static int usage(FILE *f)
 {
 	fputs("Usage: wgx_flood [--kind unknown-index|malformed|initiation|"
-	      "initiation-mac1|bad-tag]\n"
+	      "initiation-mac1|bad-tag|bad-tag-low]\n"
 	      "         [--count N] [--duration S] [--rate PPS] [--sources N]\n"
 	      "         [--seed N] [--pubkey KEY] [--index N] "
 	      "[--spoof PREFIX/LEN]\n"
 	      "         [--allow-any-netns] ADDR PORT\n"
 	      "At least one of --count (<= 100000000) and --duration "
 	      "(<= 600 s).\n"
-	      "initiation-mac1 needs --pubkey (base64), bad-tag --index.\n",
+	      "initiation-mac1 needs --pubkey (base64), bad-tag and "
+	      "bad-tag-low --index.\n",
 	      f);
 	return f == stdout ? 0 : 2;
 }
@@ -318,6 +327,8 @@ static int parse_kind(const char *s, enum kind *k)
 		*k = KIND_INITIATION_MAC2;
 	else if (!strcmp(s, "bad-tag"))
 		*k = KIND_BAD_TAG;
+	else if (!strcmp(s, "bad-tag-low"))
+		*k = KIND_BAD_TAG_LOW;
 	else
 		return -EINVAL;
 	return 0;
@@ -459,8 +470,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		      stderr);
 		return 2;
 	}
-	if (o->kind == KIND_BAD_TAG && !o->has_index) {
-		fputs("wgx_flood: bad-tag needs --index\n", stderr);
+	if ((o->kind == KIND_BAD_TAG || o->kind == KIND_BAD_TAG_LOW) &&
+	    !o->has_index) {
+		fputs("wgx_flood: bad-tag and bad-tag-low need --index\n",
+		      stderr);
 		return 2;
 	}
 	o->addr = argv[optind];
@@ -680,6 +693,7 @@ static void refresh(const struct opts *o, struct pool *pl, unsigned int slot)
 		off = 4;
 		break;
 	case KIND_BAD_TAG:
+	case KIND_BAD_TAG_LOW:
 		off = 8;
 		break;
 	default:

@@ -84,18 +84,26 @@ static void classify_data(struct wgx_worker *w, struct wgx_rx_batch *b,
 			  struct wgx_rx_dgram *d, struct wgx_index_entry *last,
 			  struct wgx_tally *t, uint64_t now)
 {
+	uint64_t counter;
 	uint32_t index;
 	int err;
 
 	/* Datagrams of a GRO run sit at any offset: no aligned loads. */
 	memcpy(&index, d->data + 4, sizeof(index));
 	index = le32toh(index);
+	memcpy(&counter, d->data + 8, sizeof(counter));
 	/* A run is one session: the previous answer holds in this batch. */
 	if (last->index != index &&
 	    !wgx_index_lookup(w->dev->indices, index, WGX_INDEX_KEYPAIR,
 			      last)) {
 		last->index = 0;
 		wgx_tally(t, WGX_STAT_DROP_UNKNOWN_INDEX, d->len);
+		return;
+	}
+	/* As the XDP program judges it (socket mode has no XDP): a counter
+	 * no session reaches costs no decryption. */
+	if (le64toh(counter) >= WGX_COUNTER_LIMIT) {
+		wgx_tally(t, WGX_STAT_DROP_BAD_COUNTER, d->len);
 		return;
 	}
 	err = wgx_transport_open_check(last->ptr, d->data, d->len, now);

@@ -27,6 +27,7 @@
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
 	X(DROP_BAD_TAG, "drop_bad_tag")                                        \
+	X(DROP_BAD_COUNTER, "drop_bad_counter")                                \
 	X(DROP_REPLAY, "drop_replay")                                          \
 	X(DROP_EXPIRED_KEY, "drop_expired_key")                                \
 	X(DROP_BAD_INNER, "drop_bad_inner")                                    \
