@@ -250,6 +250,10 @@ check_mode() {
 		check "$n: attach says why auto chose $want" grep -q \
 			"^wgxdp: auto: veth: generic XDP in front of the UDP" \
 			"$WGX_TMP/wgxdp-$TUN_A.log"
+	[ "$mode" = auto ] ||
+		check "$n: attach says what $mode costs on veth" grep -q \
+			"^wgxdp: note: on veth this mode carried less TCP" \
+			"$WGX_TMP/wgxdp-$TUN_A.log"
 	check "$n: ip link shows the $want program" \
 		link_has_xdp "$NS_A" "$VETH_A" "$want"
 	check "$n: show --json mode $want" show_mode_is "$NS_A" "$TUN_A" "$want"

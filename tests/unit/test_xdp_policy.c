@@ -14,6 +14,8 @@ static void test_veth_generic_first(void)
 	CHECK(p.first == WGX_LOADER_MODE_SKB);
 	CHECK(!p.xsk); /* the UDP sockets carried more than AF_XDP there */
 	CHECK(p.why && strstr(p.why, "veth") != NULL);
+	/* An explicit native or skb mode there is told what it costs. */
+	CHECK(p.explicit_cost && strstr(p.explicit_cost, "--mode auto"));
 }
 
 static void test_other_drivers_native_first(void)
@@ -27,6 +29,7 @@ static void test_other_drivers_native_first(void)
 		CHECK(p.first == WGX_LOADER_MODE_NATIVE);
 		CHECK(p.xsk);
 		CHECK(p.why && *p.why);
+		CHECK(p.explicit_cost == NULL); /* not measured there */
 	}
 	wgx_xdp_policy_for_driver(NULL, &p);
 	CHECK(p.first == WGX_LOADER_MODE_NATIVE);

@@ -545,11 +545,16 @@ static int cmd_mode(void *ctx, const char *args, struct wgx_control_reply *r)
 	struct agent *a = ctx;
 
 	(void)args;
-	/* The mode, then, from auto, why (attach prints both). */
+	/* The mode, then, from auto, why; from an explicit mode, what it
+	 * costs here (attach prints both lines). */
 	if (a->xdp.active && a->xdp.auto_why)
 		return wgx_control_reply_printf(r, "%s\nauto: %s\n",
 						wgx_xdp_mode_name(&a->xdp),
 						a->xdp.auto_why);
+	if (a->xdp.active && a->xdp.explicit_cost)
+		return wgx_control_reply_printf(r, "%s\nnote: %s\n",
+						wgx_xdp_mode_name(&a->xdp),
+						a->xdp.explicit_cost);
 	return wgx_control_reply_printf(r, "%s\n", wgx_xdp_mode_name(&a->xdp));
 }
 

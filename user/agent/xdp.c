@@ -223,6 +223,21 @@ static void auto_policy(const char *iface, struct wgx_loader_opts *lo,
 	x->auto_xsk = p.xsk;
 }
 
+/* --mode native or skb: what that costs here against auto, if measured. */
+static void explicit_cost(const char *iface, struct wgx_xdp *x)
+{
+	struct wgx_xdp_policy p;
+	char driver[32] = "";
+
+	if (wgx_xdp_iface_driver(iface, driver, sizeof(driver)) < 0)
+		driver[0] = '\0';
+	wgx_xdp_policy_for_driver(driver, &p);
+	x->explicit_cost = p.explicit_cost;
+	if (p.explicit_cost)
+		wgx_log_info("--mode %s: %s", wgx_loader_mode_name(x->ld.mode),
+			     p.explicit_cost);
+}
+
 int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 		  const struct wgx_xdp_opts *o)
 {
@@ -245,6 +260,8 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 	if (err)
 		return err;
 	x->active = true;
+	if (o->mode != WGX_LOADER_MODE_AUTO)
+		explicit_cost(o->iface, x);
 	x->cfg = (struct wgx_xdp_config){ .listen_port = o->port };
 	err = wgx_loader_set_config(&x->ld, &x->cfg);
 	if (!err)

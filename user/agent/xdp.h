@@ -27,6 +27,9 @@ struct wgx_xdp {
 	int addr_watch_fd;    /* for the agent's epoll; -1 when none */
 	const char *auto_why; /* --mode auto: why this mode; NULL otherwise */
 	bool auto_xsk;	      /* --mode auto: AF_XDP sockets on this kind */
+	/* --mode native or skb: what it costs on this kind of interface
+	 * against auto, as measured; NULL otherwise. */
+	const char *explicit_cost;
 	bool active;
 };
 

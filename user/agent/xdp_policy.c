@@ -28,13 +28,18 @@ static const struct {
 	{ "veth",
 	  { WGX_LOADER_MODE_SKB, false,
 	    "veth: generic XDP in front of the UDP sockets carried as much "
-	    "as socket mode; native XDP and AF_XDP (copy mode only) less" } },
+	    "as socket mode; native XDP and AF_XDP (copy mode only) less",
+	    "on veth this mode carried less TCP than --mode auto or socket "
+	    "(measured: skb with AF_XDP 10-15% less, native 20-40% less: "
+	    "AF_XDP copies every frame, native XDP makes the peer segment "
+	    "GSO packets); --mode auto is the fast choice here" } },
 };
 
 static const struct wgx_xdp_policy by_default = {
 	WGX_LOADER_MODE_NATIVE, true,
 	"native XDP in the driver and AF_XDP sockets, generic XDP where it "
-	"has none"
+	"has none",
+	NULL
 };
 
 void wgx_xdp_policy_for_driver(const char *driver, struct wgx_xdp_policy *p)
