@@ -15,7 +15,9 @@
  *   handshake (type 1, 2, 3)        -> PASS  pass_handshake, to the agent
  *   data, unknown receiver index    -> DROP  drop_unknown_index
  *   data, counter no session reaches
- *     (WGX_COUNTER_LIMIT, 2^40)     -> DROP  drop_bad_counter
+ *     (WGX_COUNTER_LIMIT, 2^40), or
+ *     outside the session's
+ *     published horizon             -> DROP  drop_bad_counter
  *   data, known receiver index      -> REDIRECT to the queue's AF_XDP
  *                                      socket (redirect_xsk), or PASS
  *                                      when it has none (pass_data)
@@ -73,10 +75,33 @@ static __always_inline bool wgx_denied(const struct wgx_ip *ip)
 	return d && bpf_ktime_get_boot_ns() < d->until_ns;
 }
 
+/* Whether counter fits the session's published horizon (wgx_bpf.h); true
+ * when none is published. */
+static __always_inline bool wgx_in_horizon(__le32 index, __le64 counter_le)
+{
+	struct wgx_session_key key = { .index_le = index };
+	struct wgx_rx_horizon *h;
+	__u64 c = wgx_le64_to_cpu(counter_le), now, ahead;
+
+	h = bpf_map_lookup_elem(&wgx_rx_horizon, &key);
+	if (!h)
+		return true;
+	/* As core/replay.c counts: one past the counter, against next. */
+	if (c + 1 + WGX_REPLAY_WINDOW < h->next)
+		return false;
+	now = bpf_ktime_get_boot_ns();
+	/* A publication stamped ahead of now (it cannot be): no bound. */
+	if (now < h->at_ns)
+		return true;
+	ahead = WGX_HORIZON_AHEAD + ((now - h->at_ns) >> WGX_HORIZON_NS_SHIFT);
+	return c < h->next + ahead;
+}
+
 /*
  * A data message, its 16-byte header inside the frame. A counter no
- * session reaches is dropped here: a flood of bad tags with random
- * counters on a live index would otherwise cost a decryption each.
+ * session reaches, or one outside the session's published horizon, is
+ * dropped here: a flood of bad tags on a live index would otherwise cost
+ * a decryption each.
  */
 static __always_inline __u32 wgx_data(struct xdp_md *ctx,
 				      const struct wgx_ip *ip,
@@ -84,7 +109,8 @@ static __always_inline __u32 wgx_data(struct xdp_md *ctx,
 {
 	if (!wgx_known_index(head->index))
 		return WGX_XDP_STAT_DROP_UNKNOWN_INDEX;
-	if (wgx_counter_impossible(head->counter))
+	if (wgx_counter_impossible(head->counter) ||
+	    !wgx_in_horizon(head->index, head->counter))
 		return WGX_XDP_STAT_DROP_BAD_COUNTER;
 	/* The workers' frames start with a fixed IPv6 header: with
 	 * extension headers the stack takes it. */

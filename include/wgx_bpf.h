@@ -31,6 +31,9 @@ enum wgx_xdp_limits {
 	WGX_XDP_MAX_LOCAL_ADDRS = 256,
 	/* Sources the agent denies at once; LRU beyond that. */
 	WGX_XDP_MAX_DENY = 16384,
+	/* Sessions with a published receive horizon; LRU beyond that (a
+	 * session without one is judged by WGX_COUNTER_LIMIT only). */
+	WGX_XDP_MAX_HORIZONS = 65536,
 };
 
 /* Every verdict and drop reason of the XDP program, packets and bytes. */
@@ -141,6 +144,33 @@ struct wgx_xsk_queue {
 struct wgx_deny_value {
 	__u64 until_ns;
 };
+
+/*
+ * rx_horizon: LRU hash, key = struct wgx_session_key, value = where a
+ * session's receive counter stood when a worker last published it: after
+ * the first message that authenticated, then every WGX_HORIZON_STEP
+ * counters. Counters are not secret (they travel in the clear), and only
+ * authenticated messages move the horizon.
+ *
+ * The XDP program drops (drop_bad_counter) a data message whose counter
+ *   - is behind the replay window of the published next (the window only
+ *     moves forward, so the worker would refuse it too), or
+ *   - is WGX_HORIZON_AHEAD or more beyond it, plus 1 for every
+ *     2^WGX_HORIZON_NS_SHIFT ns since publication (125 million a second):
+ *     more than a live session can have moved since.
+ * So a flood of bad tags must guess a session's counter within about a
+ * million to cost a decryption. Where a publication fails or lags, the
+ * allowance grows with time: a stale horizon delays, never locks out. No
+ * entry (not yet published, evicted, no XDP): no judgement.
+ */
+struct wgx_rx_horizon {
+	__u64 next;  /* one past the highest counter accepted */
+	__u64 at_ns; /* CLOCK_BOOTTIME of the publication */
+};
+
+#define WGX_HORIZON_STEP     (1ULL << 16)
+#define WGX_HORIZON_AHEAD    (1ULL << 20)
+#define WGX_HORIZON_NS_SHIFT 3
 
 /* Bytes of the deny key's address kept for each family. */
 enum wgx_deny_prefix {

@@ -54,6 +54,8 @@ enum {
 	LISTEN_PORT = 51820,
 	KNOWN_INDEX = 0x0badc0de,
 	UNKNOWN_INDEX = 0x12345678,
+	HORIZON_INDEX = 0x0f00d001, /* a horizon published just now */
+	STALE_INDEX = 0x0f00d002,   /* one published 10 s ago */
 	MAX_FRAME = 2048,
 	MIN_FRAME = 14,	       /* ETH_HLEN: the smallest frame test_run takes */
 	FULL_DATA = 1452,      /* a data message carrying a 1420-byte packet */
@@ -593,6 +595,23 @@ static int deny(const struct spec *s, long ms)
 				   BPF_ANY);
 }
 
+/* The receive counter's next as a worker publishes it for the fixtures. */
+#define H_NEXT (1ULL << 30)
+
+/* Publish next for index, stamped ms milliseconds ago, as a worker does. */
+static int publish_horizon(uint32_t index, long ms)
+{
+	struct wgx_session_key key = { .index_le = htole32(index) };
+	struct wgx_rx_horizon h = { .next = H_NEXT };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	h.at_ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec -
+		  (uint64_t)(ms * 1000000);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.wgx_rx_horizon), &key,
+				   &h, BPF_ANY);
+}
+
 static int add_local(uint8_t family, const uint8_t *addr)
 {
 	struct wgx_addr_key key = { .family = family };
@@ -618,6 +637,9 @@ static int fill_maps(void)
 	mac1_key_init();
 	if (set_config(LISTEN_PORT, WGX_XDP_MAC1) || add_local(4, local4) ||
 	    add_local(6, local6) || add_session(KNOWN_INDEX) ||
+	    add_session(HORIZON_INDEX) || add_session(STALE_INDEX) ||
+	    publish_horizon(HORIZON_INDEX, 0) ||
+	    publish_horizon(STALE_INDEX, 10000) ||
 	    deny(&(struct spec){ .src = DENIED_SRC }, 3600 * 1000) ||
 	    deny(&(struct spec){ .v6 = true, .src64 = DENIED64 }, 3600 * 1000))
 		return -errno;
@@ -983,6 +1005,38 @@ static const struct fixture session_fixtures[] = {
 	   INIT, .index = KNOWN_INDEX),
 };
 
+/*
+ * A published receive horizon (next = 2^30): counters behind the replay
+ * window or further ahead than the session can have moved are dropped.
+ * The one published 10 s ago allows 10 s x 125 million more.
+ */
+static const struct fixture horizon_fixtures[] = {
+	FX("counter at next", PASS, PASS_DATA, DATA(64, HORIZON_INDEX),
+	   .counter = H_NEXT),
+	FX("at the window's far end", PASS, PASS_DATA, DATA(64, HORIZON_INDEX),
+	   .counter = H_NEXT - 1 - WGX_REPLAY_WINDOW),
+	FX("one behind the window", DROP, DROP_BAD_COUNTER,
+	   DATA(64, HORIZON_INDEX), .counter = H_NEXT - 2 - WGX_REPLAY_WINDOW),
+	FX("counter 0", DROP, DROP_BAD_COUNTER, DATA(64, HORIZON_INDEX),
+	   .counter = 0),
+	FX("2^20 - 1 ahead", PASS, PASS_DATA, DATA(64, HORIZON_INDEX),
+	   .counter = H_NEXT + (1ULL << 20) - 1),
+	FX("2^28 ahead", DROP, DROP_BAD_COUNTER, DATA(64, HORIZON_INDEX),
+	   .counter = H_NEXT + (1ULL << 28)),
+	FX("ipv6, 2^31 ahead", DROP, DROP_BAD_COUNTER, .v6 = true,
+	   DATA(FULL_DATA, HORIZON_INDEX), .counter = H_NEXT + (1ULL << 31)),
+	FX("stale: 2^30 ahead, within 10 s x 125 M", PASS, PASS_DATA,
+	   DATA(64, STALE_INDEX), .counter = H_NEXT + (1ULL << 30)),
+	FX("stale: 2^32 ahead", DROP, DROP_BAD_COUNTER, DATA(64, STALE_INDEX),
+	   .counter = H_NEXT + (1ULL << 32)),
+	FX("stale: behind the window", DROP, DROP_BAD_COUNTER,
+	   DATA(64, STALE_INDEX), .counter = 5),
+	FX("none published: counter 0", PASS, PASS_DATA, DATA(64, KNOWN_INDEX),
+	   .counter = 0),
+	FX("none published: 2^40 - 1", PASS, PASS_DATA, DATA(64, KNOWN_INDEX),
+	   .counter = WGX_COUNTER_LIMIT - 1),
+};
+
 static const struct fixture not_local_fixtures[] = {
 	FX("ipv4 initiation to another host", PASS, PASS_NOT_LOCAL,
 	   .not_local = true, INIT),
@@ -1023,6 +1077,7 @@ static const struct table tables[] = {
 	TABLE("wireguard types and sizes", wg_fixtures),
 	TABLE("reserved bytes", reserved_fixtures),
 	TABLE("sessions", session_fixtures),
+	TABLE("receive horizons", horizon_fixtures),
 	TABLE("not local", not_local_fixtures),
 };
 

@@ -59,7 +59,7 @@ static void test_map_names(void)
 	/* the pin names of design.md, in enum order */
 	static const char *const pins[WGX_LOADER_MAP_COUNT] = {
 		"sessions",    "stats", "xsks",	      "config",
-		"local_addrs", "deny",	"xsk_queues",
+		"local_addrs", "deny",	"xsk_queues", "rx_horizon",
 	};
 
 	for (int i = 0; i < WGX_LOADER_MAP_COUNT; i++) {

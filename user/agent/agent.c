@@ -962,6 +962,8 @@ static int start_xdp(struct agent *a)
 		return err;
 	a->dev->keypairs_hook = sync_peer;
 	a->dev->keypairs_hook_ctx = &a->xdp;
+	a->dev->rx_horizon_fd =
+		wgx_loader_map_fd(&a->xdp.ld, WGX_LOADER_MAP_RX_HORIZON);
 	if (a->xdp.addr_watch_fd >= 0)
 		return add_fd(a, a->xdp.addr_watch_fd);
 	return 0;
@@ -1154,6 +1156,7 @@ static void stop(struct agent *a)
 	if (a->dev) {
 		a->dev->dp = NULL;
 		a->dev->keypairs_hook = NULL;
+		a->dev->rx_horizon_fd = -1;
 	}
 	/* Before the keys are wiped: their removal must not touch the maps. */
 	wgx_xdp_stop(&a->xdp);

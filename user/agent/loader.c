@@ -84,6 +84,10 @@ static const struct map_spec {
 	[WGX_LOADER_MAP_XSK_QUEUES] = { "wgx_xsk_queues", "xsk_queues",
 					BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
 					sizeof(struct wgx_xsk_queue) },
+	[WGX_LOADER_MAP_RX_HORIZON] = { "wgx_rx_horizon", "rx_horizon",
+					BPF_MAP_TYPE_LRU_HASH,
+					sizeof(struct wgx_session_key),
+					sizeof(struct wgx_rx_horizon) },
 };
 
 static const char *const mode_names[] = {
@@ -1315,11 +1319,26 @@ int wgx_loader_set_config(struct wgx_loader *ld,
 	return 0;
 }
 
+/*
+ * A horizon left under index by an earlier session (a worker's late
+ * publication) must not judge a new one: its counters start again at 0.
+ * Best effort: the map is LRU, and no entry only means no judgement.
+ */
+static void forget_horizon(struct wgx_loader *ld,
+			   const struct wgx_session_key *key)
+{
+	int fd = wgx_loader_map_fd(ld, WGX_LOADER_MAP_RX_HORIZON);
+
+	if (fd >= 0)
+		(void)bpf_map_delete_elem(fd, key);
+}
+
 int wgx_loader_session_add(struct wgx_loader *ld, uint32_t index,
 			   uint32_t peer_id, uint8_t slot)
 {
 	struct wgx_session_key key = { .index_le = htole32(index) };
 	struct wgx_session_value val = { .peer_id = peer_id, .slot = slot };
+	struct wgx_session_value old;
 	int fd;
 
 	if (slot > WGX_SLOT_NEXT) {
@@ -1331,6 +1350,10 @@ int wgx_loader_session_add(struct wgx_loader *ld, uint32_t index,
 	fd = map_fd(ld, WGX_LOADER_MAP_SESSIONS, "add a session");
 	if (fd < 0)
 		return fd;
+	/* A new session (not a keypair moving to another slot) starts
+	 * without a horizon. */
+	if (bpf_map_lookup_elem(fd, &key, &old))
+		forget_horizon(ld, &key);
 	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY)) {
 		int err = -errno;
 
@@ -1352,6 +1375,7 @@ int wgx_loader_session_del(struct wgx_loader *ld, uint32_t index)
 
 	if (fd < 0)
 		return fd;
+	forget_horizon(ld, &key);
 	if (bpf_map_delete_elem(fd, &key))
 		return errno == ENOENT
 			       ? -ENOENT

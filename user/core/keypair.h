@@ -23,6 +23,10 @@ struct wgx_keypair {
 	struct wgx_replay replay;
 	/* Held while the replay window moves: receivers on several threads. */
 	atomic_flag replay_lock;
+	/* Under replay_lock: replay.next as last published for the XDP
+	 * program (datapath/horizon.h), and whether it was. */
+	uint64_t horizon_next;
+	bool horizon_published;
 	/* CLOCK_BOOTTIME nanoseconds at derivation: drives rekey/reject. */
 	uint64_t birth_ns;
 	/* The index we chose: peers put it in data messages sent to us. */

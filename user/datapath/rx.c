@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "core/transport.h"
 #include "datapath/gso.h"
+#include "datapath/horizon.h"
 #include "util/log.h"
 #include "util/plainbuf.h"
 
@@ -277,6 +278,8 @@ static void finish_one(struct wgx_worker *w, struct finish_state *f,
 		wgx_tally(&f->t, open_error_stat(n), d->len);
 		return;
 	}
+	if (w->dev->rx_horizon_fd >= 0 && wgx_horizon_due(d->kp))
+		(void)wgx_horizon_publish(w->dev->rx_horizon_fd, d->kp);
 	authenticated(w, f, b, d);
 	if (n == 0) {
 		wgx_tally(&f->t, WGX_STAT_RX_KEEPALIVE, d->len);

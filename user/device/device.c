@@ -38,6 +38,7 @@ int wgx_device_new(struct wgx_device **out)
 		return -ENOMEM;
 	pthread_mutex_init(&dev->hsq.lock, NULL);
 	dev->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dev->rx_horizon_fd = -1;
 	dev->identity = wgx_noise_static_new();
 	dev->indices = wgx_index_new();
 	dev->ratelimit = malloc(sizeof(*dev->ratelimit));

@@ -108,6 +108,10 @@ struct wgx_device {
 	struct wgx_stats stats;
 	/* Endpoints' next hops, for AF_XDP transmit (nexthop.h). */
 	struct wgx_nh_table nexthops;
+	/* The XDP program's rx_horizon map (datapath/horizon.h), -1 without
+	 * XDP. Set by the agent before the workers start; the workers are
+	 * gone before it closes. */
+	int rx_horizon_fd;
 };
 
 /*
