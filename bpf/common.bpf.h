@@ -59,10 +59,8 @@ struct wgx_ipv6_opt {
 /* WireGuard integers are little-endian on the wire (wgx_wire.h). */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define wgx_le32_to_cpu(x) (x)
-#define wgx_le64_to_cpu(x) (x)
 #else
 #define wgx_le32_to_cpu(x) __builtin_bswap32(x)
-#define wgx_le64_to_cpu(x) __builtin_bswap64(x)
 #endif
 
 #endif

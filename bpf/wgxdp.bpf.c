@@ -77,11 +77,11 @@ static __always_inline bool wgx_denied(const struct wgx_ip *ip)
 
 /* Whether counter fits the session's published horizon (wgx_bpf.h); true
  * when none is published. */
-static __always_inline bool wgx_in_horizon(__le32 index, __le64 counter_le)
+static __always_inline bool wgx_in_horizon(__le32 index, __u64 c)
 {
 	struct wgx_session_key key = { .index_le = index };
 	struct wgx_rx_horizon *h;
-	__u64 c = wgx_le64_to_cpu(counter_le), now, ahead;
+	__u64 now, ahead;
 
 	h = bpf_map_lookup_elem(&wgx_rx_horizon, &key);
 	if (!h)
@@ -107,10 +107,12 @@ static __always_inline __u32 wgx_data(struct xdp_md *ctx,
 				      const struct wgx_ip *ip,
 				      const struct wgx_wg_data_head *head)
 {
+	__u64 counter = wgx_counter(head);
+
 	if (!wgx_known_index(head->index))
 		return WGX_XDP_STAT_DROP_UNKNOWN_INDEX;
-	if (wgx_counter_impossible(head->counter) ||
-	    !wgx_in_horizon(head->index, head->counter))
+	if (wgx_counter_impossible(counter) ||
+	    !wgx_in_horizon(head->index, counter))
 		return WGX_XDP_STAT_DROP_BAD_COUNTER;
 	/* The workers' frames start with a fixed IPv6 header: with
 	 * extension headers the stack takes it. */
@@ -152,7 +154,7 @@ static __always_inline bool wgx_data_fragment_ok(struct udphdr *udp, void *end)
 		return false;
 	if ((void *)(head + 1) > end)
 		return true; /* too little to judge the counter */
-	return !wgx_counter_impossible(head->counter);
+	return !wgx_counter_impossible(wgx_counter(head));
 }
 
 /*

@@ -17,18 +17,28 @@ struct wgx_wg_prefix {
 	__le32 index;
 };
 
-/* A data message's header: type word, receiver index, counter. */
+/* A data message's header: type word, receiver index, counter. The
+ * counter is read as two 32-bit halves: over IPv4 it sits at an offset
+ * that is not a multiple of 8, which a strict-alignment verifier refuses
+ * for a 64-bit load. */
 struct wgx_wg_data_head {
 	__le32 word;
 	__le32 index;
-	__le64 counter;
+	__le32 counter_lo;
+	__le32 counter_hi;
 };
+
+static __always_inline __u64 wgx_counter(const struct wgx_wg_data_head *h)
+{
+	return (__u64)wgx_le32_to_cpu(h->counter_hi) << 32 |
+	       wgx_le32_to_cpu(h->counter_lo);
+}
 
 /* Whether a data message's counter is one no session reaches
  * (WGX_COUNTER_LIMIT): proven bad without the key. */
-static __always_inline bool wgx_counter_impossible(__le64 counter)
+static __always_inline bool wgx_counter_impossible(__u64 counter)
 {
-	return wgx_le64_to_cpu(counter) >= WGX_COUNTER_LIMIT;
+	return counter >= WGX_COUNTER_LIMIT;
 }
 
 /* Returns the message type, or 0 when the word or the size is wrong.

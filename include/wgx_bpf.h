@@ -36,7 +36,9 @@ enum wgx_xdp_limits {
 	WGX_XDP_MAX_HORIZONS = 65536,
 };
 
-/* Every verdict and drop reason of the XDP program, packets and bytes. */
+/* Every verdict and drop reason of the XDP program, packets and bytes.
+ * New ones go at the end: the ids are the stats map's keys, which pinned
+ * maps and bpftool users keep across versions. */
 #define WGX_XDP_STATS_LIST(X)                                                  \
 	X(PASS_OTHER, "pass_other")                                            \
 	X(PASS_FRAGMENT, "pass_fragment")                                      \
@@ -48,11 +50,11 @@ enum wgx_xdp_limits {
 	X(PASS_LARGE, "pass_large")                                            \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
-	X(DROP_BAD_COUNTER, "drop_bad_counter")                                \
 	X(DROP_FRAGMENT, "drop_fragment")                                      \
 	X(DROP_BAD_MAC1, "drop_bad_mac1")                                      \
 	X(DROP_DENIED, "drop_denied")                                          \
-	X(ABORTED, "aborted")
+	X(ABORTED, "aborted")                                                  \
+	X(DROP_BAD_COUNTER, "drop_bad_counter")
 
 enum wgx_xdp_stat_id {
 #define WGX_XDP_STAT_ENUM(id, name) WGX_XDP_STAT_##id,
@@ -149,8 +151,9 @@ struct wgx_deny_value {
  * rx_horizon: LRU hash, key = struct wgx_session_key, value = where a
  * session's receive counter stood when a worker last published it: after
  * the first message that authenticated, then every WGX_HORIZON_STEP
- * counters. Counters are not secret (they travel in the clear), and only
- * authenticated messages move the horizon.
+ * counters, and at least once a second while it moves. Counters are not
+ * secret (they travel in the clear), and only authenticated messages move
+ * the horizon.
  *
  * The XDP program drops (drop_bad_counter) a data message whose counter
  *   - is behind the replay window of the published next (the window only
@@ -158,10 +161,13 @@ struct wgx_deny_value {
  *   - is WGX_HORIZON_AHEAD or more beyond it, plus 1 for every
  *     2^WGX_HORIZON_NS_SHIFT ns since publication (125 million a second):
  *     more than a live session can have moved since.
- * So a flood of bad tags must guess a session's counter within about a
- * million to cost a decryption. Where a publication fails or lags, the
- * allowance grows with time: a stale horizon delays, never locks out. No
- * entry (not yet published, evicted, no XDP): no judgement.
+ * So a flood of bad tags must guess a session's counter within 2^20 to
+ * 2^27 (a second's allowance) to cost a decryption. Where a publication
+ * fails or lags, the allowance grows with time, faster than any session
+ * sends: a stale horizon can drop a burst for milliseconds (a worker that
+ * stalled for seconds and publishes its backlog's counter), never lock a
+ * session out. No entry (not yet published, evicted beyond
+ * WGX_XDP_MAX_HORIZONS, no XDP): no judgement.
  */
 struct wgx_rx_horizon {
 	__u64 next;  /* one past the highest counter accepted */

@@ -56,6 +56,7 @@ enum {
 	UNKNOWN_INDEX = 0x12345678,
 	HORIZON_INDEX = 0x0f00d001, /* a horizon published just now */
 	STALE_INDEX = 0x0f00d002,   /* one published 10 s ago */
+	FUTURE_INDEX = 0x0f00d003,  /* one stamped a minute ahead */
 	MAX_FRAME = 2048,
 	MIN_FRAME = 14,	       /* ETH_HLEN: the smallest frame test_run takes */
 	FULL_DATA = 1452,      /* a data message carrying a 1420-byte packet */
@@ -638,8 +639,9 @@ static int fill_maps(void)
 	if (set_config(LISTEN_PORT, WGX_XDP_MAC1) || add_local(4, local4) ||
 	    add_local(6, local6) || add_session(KNOWN_INDEX) ||
 	    add_session(HORIZON_INDEX) || add_session(STALE_INDEX) ||
-	    publish_horizon(HORIZON_INDEX, 0) ||
+	    add_session(FUTURE_INDEX) || publish_horizon(HORIZON_INDEX, 0) ||
 	    publish_horizon(STALE_INDEX, 10000) ||
+	    publish_horizon(FUTURE_INDEX, -60000) ||
 	    deny(&(struct spec){ .src = DENIED_SRC }, 3600 * 1000) ||
 	    deny(&(struct spec){ .v6 = true, .src64 = DENIED64 }, 3600 * 1000))
 		return -errno;
@@ -1021,14 +1023,21 @@ static const struct fixture horizon_fixtures[] = {
 	   .counter = 0),
 	FX("2^20 - 1 ahead", PASS, PASS_DATA, DATA(64, HORIZON_INDEX),
 	   .counter = H_NEXT + (1ULL << 20) - 1),
-	FX("2^28 ahead", DROP, DROP_BAD_COUNTER, DATA(64, HORIZON_INDEX),
-	   .counter = H_NEXT + (1ULL << 28)),
-	FX("ipv6, 2^31 ahead", DROP, DROP_BAD_COUNTER, .v6 = true,
-	   DATA(FULL_DATA, HORIZON_INDEX), .counter = H_NEXT + (1ULL << 31)),
+	/* (2^34 takes the allowance over two minutes to reach) */
+	FX("2^34 ahead", DROP, DROP_BAD_COUNTER, DATA(64, HORIZON_INDEX),
+	   .counter = H_NEXT + (1ULL << 34)),
+	FX("ipv6, 2^35 ahead", DROP, DROP_BAD_COUNTER, .v6 = true,
+	   DATA(FULL_DATA, HORIZON_INDEX), .counter = H_NEXT + (1ULL << 35)),
+	FX("ipv4 options, 2^39 ahead", DROP, DROP_BAD_COUNTER, .ip_opts = 4,
+	   DATA(64, HORIZON_INDEX), .counter = H_NEXT + (1ULL << 39)),
 	FX("stale: 2^30 ahead, within 10 s x 125 M", PASS, PASS_DATA,
 	   DATA(64, STALE_INDEX), .counter = H_NEXT + (1ULL << 30)),
-	FX("stale: 2^32 ahead", DROP, DROP_BAD_COUNTER, DATA(64, STALE_INDEX),
-	   .counter = H_NEXT + (1ULL << 32)),
+	FX("stale: 2^36 ahead", DROP, DROP_BAD_COUNTER, DATA(64, STALE_INDEX),
+	   .counter = H_NEXT + (1ULL << 36)),
+	FX("stamped ahead of now: no upper bound", PASS, PASS_DATA,
+	   DATA(64, FUTURE_INDEX), .counter = H_NEXT + (1ULL << 36)),
+	FX("stamped ahead of now: the window still holds", DROP,
+	   DROP_BAD_COUNTER, DATA(64, FUTURE_INDEX), .counter = 5),
 	FX("stale: behind the window", DROP, DROP_BAD_COUNTER,
 	   DATA(64, STALE_INDEX), .counter = 5),
 	FX("none published: counter 0", PASS, PASS_DATA, DATA(64, KNOWN_INDEX),

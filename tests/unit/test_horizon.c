@@ -25,21 +25,28 @@ static uint64_t boot_ns(void)
 
 static void test_due(void)
 {
+	const uint64_t t0 = 5000000000ULL, period = WGX_HORIZON_PERIOD_NS;
 	struct wgx_keypair kp;
 
 	memset(&kp, 0, sizeof(kp));
 	wgx_replay_init(&kp.replay);
-	CHECK(!wgx_horizon_due(&kp)); /* nothing authenticated yet */
+	CHECK(!wgx_horizon_due(&kp, t0)); /* nothing authenticated yet */
 	CHECK(wgx_replay_check(&kp.replay, 0));
-	CHECK(wgx_horizon_due(&kp)); /* the first message: publish */
+	CHECK(wgx_horizon_due(&kp, t0)); /* the first message: publish */
 	/* No map: the write fails, and is not retried before the step. */
-	CHECK(wgx_horizon_publish(-1, &kp) < 0);
+	CHECK(wgx_horizon_publish(-1, &kp, t0) < 0);
 	CHECK(kp.horizon_published && kp.horizon_next == 1);
-	CHECK(!wgx_horizon_due(&kp));
+	CHECK(!wgx_horizon_due(&kp, t0));
 	CHECK(wgx_replay_check(&kp.replay, WGX_HORIZON_STEP - 1));
-	CHECK(!wgx_horizon_due(&kp)); /* next = STEP: one short */
+	CHECK(!wgx_horizon_due(&kp, t0)); /* next = STEP: one short */
 	CHECK(wgx_replay_check(&kp.replay, WGX_HORIZON_STEP));
-	CHECK(wgx_horizon_due(&kp));
+	CHECK(wgx_horizon_due(&kp, t0));
+	CHECK(wgx_horizon_publish(-1, &kp, t0) < 0);
+	/* A slow session: once a period, and only when it moved. */
+	CHECK(!wgx_horizon_due(&kp, t0 + 2 * period)); /* did not move */
+	CHECK(wgx_replay_check(&kp.replay, WGX_HORIZON_STEP + 1));
+	CHECK(!wgx_horizon_due(&kp, t0 + period - 1));
+	CHECK(wgx_horizon_due(&kp, t0 + period));
 }
 
 static void test_publish(void)
@@ -62,7 +69,7 @@ static void test_publish(void)
 	kp.local_index = 0x01020304;
 	CHECK(wgx_replay_check(&kp.replay, 41));
 	before = boot_ns();
-	CHECK(wgx_horizon_publish(fd, &kp) == 0);
+	CHECK(wgx_horizon_publish(fd, &kp, 1) == 0);
 	after = boot_ns();
 	CHECK(bpf_map_lookup_elem(fd, &key, &h) == 0);
 	CHECK(h.next == 42);

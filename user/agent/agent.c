@@ -1101,6 +1101,12 @@ static int start(struct agent *a)
 	a->workers = so.workers;
 	err = start_xdp(a);
 	a->use_xsk = xsk_wanted(a);
+	/* What an explicit mode costs was measured with AF_XDP behind it. */
+	if (!a->use_xsk)
+		a->xdp.explicit_cost = NULL;
+	if (a->xdp.explicit_cost)
+		wgx_log_info("--mode %s: %s", wgx_xdp_mode_name(&a->xdp),
+			     a->xdp.explicit_cost);
 	if (!err)
 		err = choose_tx(a);
 	if (!err)

@@ -233,9 +233,6 @@ static void explicit_cost(const char *iface, struct wgx_xdp *x)
 		driver[0] = '\0';
 	wgx_xdp_policy_for_driver(driver, &p);
 	x->explicit_cost = p.explicit_cost;
-	if (p.explicit_cost)
-		wgx_log_info("--mode %s: %s", wgx_loader_mode_name(x->ld.mode),
-			     p.explicit_cost);
 }
 
 int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,

@@ -30,7 +30,7 @@ static const struct {
 	    "veth: generic XDP in front of the UDP sockets carried as much "
 	    "as socket mode; native XDP and AF_XDP (copy mode only) less",
 	    "on veth this mode carried less TCP than --mode auto or socket "
-	    "(measured: skb with AF_XDP 10-15% less, native 20-40% less: "
+	    "(measured: skb with AF_XDP about 13% less, native 18-40% less: "
 	    "AF_XDP copies every frame, native XDP makes the peer segment "
 	    "GSO packets); --mode auto is the fast choice here" } },
 };

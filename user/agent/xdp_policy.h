@@ -19,8 +19,8 @@ struct wgx_xdp_policy {
 	enum wgx_loader_mode first; /* WGX_LOADER_MODE_NATIVE or _SKB */
 	bool xsk;		    /* AF_XDP sockets behind the program */
 	const char *why;	    /* one line, for attach and the log */
-	/* What an explicit --mode native or skb (always with AF_XDP) costs
-	 * on this kind, as measured; NULL where none was measured. */
+	/* What an explicit --mode native or skb costs on this kind with
+	 * AF_XDP behind it, as measured; NULL where none was measured. */
 	const char *explicit_cost;
 };
 

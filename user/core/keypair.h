@@ -24,8 +24,10 @@ struct wgx_keypair {
 	/* Held while the replay window moves: receivers on several threads. */
 	atomic_flag replay_lock;
 	/* Under replay_lock: replay.next as last published for the XDP
-	 * program (datapath/horizon.h), and whether it was. */
+	 * program (datapath/horizon.h), when (protocol time), and whether
+	 * it was. */
 	uint64_t horizon_next;
+	uint64_t horizon_at;
 	bool horizon_published;
 	/* CLOCK_BOOTTIME nanoseconds at derivation: drives rekey/reject. */
 	uint64_t birth_ns;

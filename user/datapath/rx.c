@@ -249,6 +249,28 @@ static void authenticated(struct wgx_worker *w, struct finish_state *f,
 		wgx_worker_raise(w, p, WGX_EV_LASTMINUTE_REKEY, &f->wake);
 }
 
+/*
+ * Where kp's counter stands, for XDP (datapath/horizon.h), when due; kp's
+ * replay lock is held. Only while the index still names kp: a publication
+ * late from a retired keypair must not judge a new session that drew the
+ * same index after the agent cleared its entry.
+ */
+static void publish_horizon(struct wgx_worker *w, struct finish_state *f,
+			    struct wgx_keypair *kp)
+{
+	struct wgx_index_entry e;
+	int fd = w->dev->rx_horizon_fd;
+
+	if (fd < 0 || !wgx_horizon_due(kp, f->now))
+		return;
+	if (!wgx_index_lookup(w->dev->indices, kp->local_index,
+			      WGX_INDEX_KEYPAIR, &e) ||
+	    e.ptr != kp)
+		return;
+	if (wgx_horizon_publish(fd, kp, f->now) < 0)
+		wgx_tally(&f->t, WGX_STAT_XDP_HORIZON_FAILED, 0);
+}
+
 /* Cryptokey routing, inbound: the inner source must belong to the peer. */
 static bool source_allowed(struct wgx_device *dev, struct wgx_peer *p,
 			   const uint8_t *pkt)
@@ -278,8 +300,7 @@ static void finish_one(struct wgx_worker *w, struct finish_state *f,
 		wgx_tally(&f->t, open_error_stat(n), d->len);
 		return;
 	}
-	if (w->dev->rx_horizon_fd >= 0 && wgx_horizon_due(d->kp))
-		(void)wgx_horizon_publish(w->dev->rx_horizon_fd, d->kp);
+	publish_horizon(w, f, d->kp);
 	authenticated(w, f, b, d);
 	if (n == 0) {
 		wgx_tally(&f->t, WGX_STAT_RX_KEEPALIVE, d->len);

@@ -24,6 +24,7 @@
 	X(TX_SOCKET_OTHER_IFACE, "tx_socket_other_iface")                      \
 	X(TX_SOCKET_RING_FULL, "tx_socket_ring_full")                          \
 	X(TX_SOCKET_TOO_BIG, "tx_socket_too_big")                              \
+	X(XDP_HORIZON_FAILED, "xdp_horizon_failed")                            \
 	X(DROP_MALFORMED, "drop_malformed")                                    \
 	X(DROP_UNKNOWN_INDEX, "drop_unknown_index")                            \
 	X(DROP_BAD_TAG, "drop_bad_tag")                                        \
