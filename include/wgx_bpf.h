@@ -31,8 +31,9 @@ enum wgx_xdp_limits {
 	WGX_XDP_MAX_LOCAL_ADDRS = 256,
 	/* Sources the agent denies at once; LRU beyond that. */
 	WGX_XDP_MAX_DENY = 16384,
-	/* Sessions with a published receive horizon; LRU beyond that (a
-	 * session without one is judged by WGX_COUNTER_LIMIT only). */
+	/* Most sessions with a published receive horizon (the agent sizes
+	 * the map to the peers); LRU beyond that (a session without one is
+	 * judged by WGX_COUNTER_LIMIT only). */
 	WGX_XDP_MAX_HORIZONS = 65536,
 };
 
@@ -166,8 +167,8 @@ struct wgx_deny_value {
  * fails or lags, the allowance grows with time, faster than any session
  * sends: a stale horizon can drop a burst for milliseconds (a worker that
  * stalled for seconds and publishes its backlog's counter), never lock a
- * session out. No entry (not yet published, evicted beyond
- * WGX_XDP_MAX_HORIZONS, no XDP): no judgement.
+ * session out. No entry (not yet published, evicted from a full map, no
+ * XDP): no judgement.
  */
 struct wgx_rx_horizon {
 	__u64 next;  /* one past the highest counter accepted */

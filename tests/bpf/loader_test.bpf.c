@@ -59,6 +59,13 @@ struct {
 	__type(value, struct wgx_deny_value);
 } wgx_deny SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WGX_XDP_MAX_HORIZONS);
+	__type(key, struct wgx_session_key);
+	__type(value, struct wgx_rx_horizon);
+} wgx_rx_horizon SEC(".maps");
+
 SEC("xdp")
 int wgx_xdp(struct xdp_md *ctx)
 {

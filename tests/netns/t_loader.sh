@@ -122,7 +122,8 @@ no_xdp() {
 
 pins_present() {
 	local p
-	for p in sessions stats xsks config local_addrs deny xsk_queues prog; do
+	for p in sessions stats xsks config local_addrs deny xsk_queues \
+		rx_horizon prog; do
 		[ -e "$PINS/$1/$p" ] || {
 			echo "missing pin $PINS/$1/$p"
 			return 1

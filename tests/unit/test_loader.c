@@ -84,6 +84,21 @@ static void test_stat_names(void)
 	CHECK(wgx_loader_stat_name(WGX_XDP_STAT_COUNT) == NULL);
 }
 
+static void test_map_sizes(void)
+{
+	CHECK(wgx_loader_sessions_for_peers(0) == WGX_XDP_MAX_SESSIONS);
+	CHECK(wgx_loader_sessions_for_peers(100000) >= 800000);
+	CHECK(wgx_loader_sessions_for_peers((size_t)1 << 40) ==
+	      WGX_XDP_SESSIONS_LIMIT);
+	/* rx_horizon is allocated whole: sized to the peers, bounded. */
+	CHECK(wgx_loader_horizons_for_peers(0) == 1024);
+	CHECK(wgx_loader_horizons_for_peers(2) == 1024);
+	CHECK(wgx_loader_horizons_for_peers(1000) == 4000);
+	CHECK(wgx_loader_horizons_for_peers(100000) == WGX_XDP_MAX_HORIZONS);
+	CHECK(wgx_loader_horizons_for_peers((size_t)1 << 40) ==
+	      WGX_XDP_MAX_HORIZONS);
+}
+
 static void test_pin_dir(void)
 {
 	char buf[WGX_LOADER_PATH_MAX];
@@ -262,6 +277,7 @@ static const struct wgx_test loader_tests[] = {
 	{ "loader: bad mode names are refused", test_mode_parse_bad },
 	{ "loader: map pin names follow design.md", test_map_names },
 	{ "loader: stat names from wgx_bpf.h", test_stat_names },
+	{ "loader: map sizes for the peers", test_map_sizes },
 	{ "loader: pin directory per interface", test_pin_dir },
 	{ "loader: pin directory refuses bad names", test_pin_dir_bad_names },
 	{ "loader: local_addrs keys from IPv4/IPv6", test_addr_key },

@@ -720,24 +720,32 @@ uint32_t wgx_loader_sessions_for_peers(size_t peers)
 	return (uint32_t)n;
 }
 
-/* The sessions map takes max entries; it allocates as they are used. */
-static int size_sessions(struct bpf_object *obj, uint32_t max)
+uint32_t wgx_loader_horizons_for_peers(size_t peers)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, "wgx_sessions");
+	uint64_t n = (uint64_t)peers * 4;
+
+	if (n < 1024)
+		return 1024;
+	return n > WGX_XDP_MAX_HORIZONS ? WGX_XDP_MAX_HORIZONS : (uint32_t)n;
+}
+
+/* Map name in the object gets max entries (0: as the object says). */
+static int size_map(struct bpf_object *obj, const char *name, uint32_t max)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
 	int err;
 
 	if (!max || !map)
 		return 0;
 	err = bpf_map__set_max_entries(map, max);
 	if (err)
-		wgx_log_error("Couldn't size the sessions map for %u entries: "
-			      "%s",
+		wgx_log_error("Couldn't size map %s for %u entries: %s", name,
 			      max, strerror(-err));
 	return err;
 }
 
-static struct xdp_program *open_prog(const char *path, uint32_t max_sessions,
-				     int *err)
+static struct xdp_program *open_prog(const char *path,
+				     const struct wgx_loader_opts *o, int *err)
 {
 	struct xdp_program_opts opts;
 	struct xdp_program *prog;
@@ -760,8 +768,11 @@ static struct xdp_program *open_prog(const char *path, uint32_t max_sessions,
 	obj = xdp_program__bpf_obj(prog);
 	for (int i = 0; !*err && i < WGX_LOADER_MAP_COUNT; i++)
 		*err = check_map(obj, &map_specs[i], path);
+	/* The sessions map allocates entries as they are used. */
 	if (!*err)
-		*err = size_sessions(obj, max_sessions);
+		*err = size_map(obj, "wgx_sessions", o->max_sessions);
+	if (!*err)
+		*err = size_map(obj, "wgx_rx_horizon", o->max_horizons);
 	if (*err) {
 		xdp_program__close(prog);
 		return NULL;
@@ -917,7 +928,7 @@ static int attach_mode(struct wgx_loader *ld,
 	int err;
 
 	*out = NULL;
-	prog = open_prog(path, opts->max_sessions, &err);
+	prog = open_prog(path, opts, &err);
 	*opened = prog != NULL;
 	if (!prog)
 		return err;

@@ -90,10 +90,19 @@ struct wgx_loader_opts {
 	 * size costs nothing until it is used.
 	 */
 	uint32_t max_sessions;
+	/*
+	 * Entries of the rx_horizon map (0: WGX_XDP_MAX_HORIZONS). An LRU
+	 * map is allocated whole (about 88 bytes an entry), so it is sized
+	 * to the peers; beyond that it keeps the sessions used last.
+	 */
+	uint32_t max_horizons;
 };
 
 /* Sessions map entries for this many peers, with room to grow. */
 uint32_t wgx_loader_sessions_for_peers(size_t peers);
+/* rx_horizon entries for this many peers: four each, 1,024 to
+ * WGX_XDP_MAX_HORIZONS. */
+uint32_t wgx_loader_horizons_for_peers(size_t peers);
 
 /* One attached (or pin-opened) program and its maps. */
 struct wgx_loader {

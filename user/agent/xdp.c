@@ -244,7 +244,8 @@ int wgx_xdp_start(struct wgx_xdp *x, struct wgx_device *dev,
 		.mode = o->mode,
 		.force = o->force,
 		.reclaim_stale = true,
-		.max_sessions = wgx_loader_sessions_for_peers(o->peers)
+		.max_sessions = wgx_loader_sessions_for_peers(o->peers),
+		.max_horizons = wgx_loader_horizons_for_peers(o->peers)
 	};
 	int err;
 
