@@ -4,7 +4,7 @@
  * of include/wgx_bpf.h and carry BTF, so `bpftool map dump` prints field
  * names. The loader pins them under WGX_PIN_ROOT/<IFACE>/ with the plain
  * names of design.md (sessions, xsks, config, local_addrs, stats,
- * deny), and xsk_queues beside xsks.
+ * deny), xsk_queues beside xsks and rx_horizon beside sessions.
  */
 #ifndef WGX_MAPS_BPF_H
 #define WGX_MAPS_BPF_H

@@ -208,16 +208,23 @@ const char *wgx_xdp_mode_name(const struct wgx_xdp *x)
 	return x->active ? wgx_loader_mode_name(x->ld.mode) : "socket";
 }
 
+/* The policy for IFACE's kind of interface (xdp_policy.h). */
+static void iface_policy(const char *iface, struct wgx_xdp_policy *p)
+{
+	char driver[32] = "";
+
+	if (wgx_xdp_iface_driver(iface, driver, sizeof(driver)) < 0)
+		driver[0] = '\0'; /* unknown: the default policy */
+	wgx_xdp_policy_for_driver(driver, p);
+}
+
 /* --mode auto: which XDP mode first on this kind of interface, and why. */
 static void auto_policy(const char *iface, struct wgx_loader_opts *lo,
 			struct wgx_xdp *x)
 {
 	struct wgx_xdp_policy p;
-	char driver[32] = "";
 
-	if (wgx_xdp_iface_driver(iface, driver, sizeof(driver)) < 0)
-		driver[0] = '\0'; /* unknown: the default policy */
-	wgx_xdp_policy_for_driver(driver, &p);
+	iface_policy(iface, &p);
 	lo->auto_first = p.first;
 	x->auto_why = p.why;
 	x->auto_xsk = p.xsk;
@@ -227,11 +234,8 @@ static void auto_policy(const char *iface, struct wgx_loader_opts *lo,
 static void explicit_cost(const char *iface, struct wgx_xdp *x)
 {
 	struct wgx_xdp_policy p;
-	char driver[32] = "";
 
-	if (wgx_xdp_iface_driver(iface, driver, sizeof(driver)) < 0)
-		driver[0] = '\0';
-	wgx_xdp_policy_for_driver(driver, &p);
+	iface_policy(iface, &p);
 	x->explicit_cost = p.explicit_cost;
 }
 

@@ -7,7 +7,13 @@
 #include <errno.h>
 #include <time.h>
 
+#include "device/device.h"
 #include "wgx_bpf.h"
+
+/* Protocol time stamps the publication: XDP's bpf_ktime_get_boot_ns()
+ * must read the same clock. */
+_Static_assert(WGX_CLOCK == CLOCK_BOOTTIME,
+	       "rx_horizon's at_ns is compared with bpf_ktime_get_boot_ns()");
 
 bool wgx_horizon_due(const struct wgx_keypair *kp, uint64_t now)
 {
@@ -24,12 +30,10 @@ bool wgx_horizon_due(const struct wgx_keypair *kp, uint64_t now)
 int wgx_horizon_publish(int map_fd, struct wgx_keypair *kp, uint64_t now)
 {
 	struct wgx_session_key key = { .index_le = htole32(kp->local_index) };
-	struct wgx_rx_horizon h = { .next = kp->replay.next };
-	struct timespec ts;
+	/* now is a little behind the clock by the time XDP reads it: the
+	 * allowance only grows from that. */
+	struct wgx_rx_horizon h = { .next = kp->replay.next, .at_ns = now };
 
-	/* bpf_ktime_get_boot_ns()'s clock, whatever wgx_now() runs on. */
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	h.at_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	kp->horizon_next = h.next;
 	kp->horizon_at = now;
 	kp->horizon_published = true;

@@ -27,7 +27,8 @@ bool wgx_horizon_due(const struct wgx_keypair *kp, uint64_t now);
 
 /*
  * Writes kp's horizon into the map map_fd (an rx_horizon map), stamped
- * with CLOCK_BOOTTIME, the XDP program's clock. A failed write is not
+ * with now (protocol time: CLOCK_BOOTTIME, the XDP program's clock, no
+ * later than the present). A failed write is not
  * retried before the next step or period: the XDP side widens a stale
  * horizon with time, so a lost publication costs protection, not
  * traffic. 0 or -errno.
